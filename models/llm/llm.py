@@ -1,0 +1,119 @@
+"""The Dify LargeLanguageModel for AtlasCloud: a thin router over the focused modules.
+
+Data flows one way: Dify request -> messages.py / request.py (images via vision_utils)
+-> the shared client (provider/connection.py) -> stream.py -> Dify chunks; any failure on
+the way -> provider/errors.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping, Sequence
+from functools import partial
+from typing import Any
+
+from dify_plugin import LargeLanguageModel
+from dify_plugin.entities.model import AIModelEntity, ModelFeature
+from dify_plugin.entities.model.llm import LLMResult, LLMResultChunk
+from dify_plugin.entities.model.message import ImagePromptMessageContent, PromptMessage, PromptMessageTool
+from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeError
+
+from models.llm.catalog import plugin_settings
+from models.llm.messages import to_openai_messages, to_openai_tools
+from models.llm.request import build_chat_request
+from models.llm.schema import FormError, customizable_llm_schema
+from models.llm.stream import completion_to_result, stream_to_chunks
+from models.llm.tokens import count_prompt_tokens
+from models.vision_utils.content import estimate_image_tokens, to_openai_image
+from models.vision_utils.policy import ImagePolicy
+from models.vision_utils.tokens import count_text
+from provider.connection import EndpointError, connection_from_credentials, open_client
+from provider.errors import INVOKE_ERROR_MAPPING, map_stream_errors, to_invoke_error
+
+
+def count_images(messages: Sequence[PromptMessage]) -> int:
+    return sum(
+        isinstance(part, ImagePromptMessageContent)
+        for message in messages
+        if isinstance(message.content, list)
+        for part in message.content
+    )
+
+
+class AtlasCloudLargeLanguageModel(LargeLanguageModel):
+    def _invoke(
+        self,
+        model: str,
+        credentials: dict,
+        prompt_messages: list[PromptMessage],
+        model_parameters: dict,
+        tools: list[PromptMessageTool] | None = None,
+        stop: list[str] | None = None,
+        stream: bool = True,
+        user: str | None = None,
+    ) -> LLMResult | Generator[LLMResultChunk, None, None]:
+        connection = connection_from_credentials(credentials)
+        policy = ImagePolicy.from_config(plugin_settings(model))
+        convert_image = None
+        if self._supports(model, credentials, ModelFeature.VISION):
+            convert_image = partial(to_openai_image, policy=policy, images_in_request=count_images(prompt_messages))
+        request = build_chat_request(
+            model=model,
+            messages=to_openai_messages(prompt_messages, convert_image),
+            parameters=model_parameters,
+            tools=to_openai_tools(tools),
+            stop=stop,
+            stream=stream,
+        )
+        make_usage = partial(self._calc_response_usage, model, credentials)
+
+        def estimate(completion_text: str) -> tuple[int, int]:
+            image_counter = partial(estimate_image_tokens, policy=policy)
+            return count_prompt_tokens(prompt_messages, tools, image_counter), count_text(completion_text)
+
+        client = open_client(connection)
+        response = client.chat.completions.create(**request)
+        if not stream:
+            return completion_to_result(model, response, make_usage, estimate)
+        chunks = stream_to_chunks(model, response, make_usage, estimate)
+        return map_stream_errors(chunks, connection.api_key, on_close=response.close)
+
+    def get_num_tokens(
+        self,
+        model: str,
+        credentials: dict,
+        prompt_messages: list[PromptMessage],
+        tools: list[PromptMessageTool] | None = None,
+    ) -> int:
+        policy = ImagePolicy.from_config(plugin_settings(model))
+        return count_prompt_tokens(prompt_messages, tools, partial(estimate_image_tokens, policy=policy))
+
+    def validate_credentials(self, model: str, credentials: Mapping) -> None:
+        """A user-added model: check the form, then send one tiny request to that model."""
+        try:
+            customizable_llm_schema(model, credentials)
+            client = open_client(connection_from_credentials(credentials), max_retries=1)
+            client.chat.completions.create(
+                model=model, messages=[{"role": "user", "content": "ping"}], max_tokens=16, stream=False
+            )
+        except (FormError, EndpointError) as error:
+            raise CredentialsValidateFailedError(str(error)) from error
+        except Exception as error:
+            secret = str(credentials.get("api_key") or "") or None
+            raise CredentialsValidateFailedError(f"Model '{model}': {to_invoke_error(error, secret)}") from error
+
+    def get_customizable_model_schema(self, model: str, credentials: Mapping) -> AIModelEntity | None:
+        try:
+            return customizable_llm_schema(model, credentials)
+        except FormError:
+            return None
+
+    @property
+    def _invoke_error_mapping(self) -> dict[type[InvokeError], list[type[Exception]]]:
+        return INVOKE_ERROR_MAPPING
+
+    def _transform_invoke_error(self, error: Exception) -> InvokeError:
+        return to_invoke_error(error)
+
+    def _supports(self, model: str, credentials: Mapping[str, Any], feature: ModelFeature) -> bool:
+        schema = self.get_model_schema(model, credentials)
+        return bool(schema and schema.features and feature in schema.features)

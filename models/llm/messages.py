@@ -1,0 +1,119 @@
+"""Dify prompt messages -> OpenAI chat messages for AtlasCloud.
+
+Assistant turns that Dify replays carry our own `<think>` block in their text. It is stripped
+from the content (resending it wastes tokens and confuses models) and, when the turn made tool
+calls, sent back as `reasoning_content`: thinking models on AtlasCloud (DeepSeek, Kimi, GLM)
+reject a tool loop whose assistant turns lost their reasoning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from dify_plugin.entities.model.message import (
+    AssistantPromptMessage,
+    ImagePromptMessageContent,
+    PromptMessage,
+    PromptMessageContentType,
+    PromptMessageTool,
+    SystemPromptMessage,
+    TextPromptMessageContent,
+    ToolPromptMessage,
+    UserPromptMessage,
+)
+from dify_plugin.errors.model import InvokeBadRequestError
+
+# The plugin's own reasoning block (see stream.py); only a leading one is ours.
+_THINK_BLOCK = re.compile(r"^\s*<think>\n?(.*?)\n?</think>\s*", re.DOTALL)
+
+ImageConverter = Callable[[ImagePromptMessageContent], dict[str, Any]]
+
+
+def split_reasoning(text: str) -> tuple[str | None, str]:
+    """(reasoning, answer) from text that may start with a `<think>` block."""
+    match = _THINK_BLOCK.match(text)
+    if not match:
+        return None, text
+    return match.group(1).strip() or None, text[match.end() :]
+
+
+def text_of(message: PromptMessage) -> str:
+    """The text parts of a message joined; non-text parts are not text."""
+    if isinstance(message.content, str) or message.content is None:
+        return message.content or ""
+    return "\n".join(part.data for part in message.content if isinstance(part, TextPromptMessageContent))
+
+
+def placeholder(part: Any, reason: str) -> dict[str, Any]:
+    """Text that tells the model an attachment existed without sending it."""
+    name = getattr(part, "filename", "") or getattr(part, "format", "") or "file"
+    return {"type": "text", "text": f"[{part.type.value} '{name}' omitted: {reason}]"}
+
+
+def user_content(message: UserPromptMessage, convert_image: ImageConverter | None) -> str | list[dict[str, Any]]:
+    if isinstance(message.content, str) or message.content is None:
+        return message.content or ""
+    parts: list[dict[str, Any]] = []
+    for part in message.content:
+        if part.type == PromptMessageContentType.TEXT:
+            parts.append({"type": "text", "text": part.data})
+        elif part.type == PromptMessageContentType.IMAGE and convert_image is not None:
+            parts.append(convert_image(part))
+        elif part.type == PromptMessageContentType.IMAGE:
+            parts.append(placeholder(part, "this model does not accept images"))
+        else:
+            parts.append(placeholder(part, "this model only accepts text and images"))
+    return parts
+
+
+def assistant_message(message: AssistantPromptMessage) -> dict[str, Any]:
+    reasoning, answer = split_reasoning(text_of(message))
+    if isinstance(message.opaque_body, dict) and isinstance(message.opaque_body.get("reasoning_content"), str):
+        reasoning = message.opaque_body["reasoning_content"]
+    converted: dict[str, Any] = {"role": "assistant", "content": answer}
+    if message.tool_calls:
+        converted["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.function.name, "arguments": call.function.arguments or "{}"},
+            }
+            for call in message.tool_calls
+        ]
+        if reasoning:
+            converted["reasoning_content"] = reasoning
+    return converted
+
+
+def to_openai_messages(messages: Sequence[PromptMessage], convert_image: ImageConverter | None) -> list[dict[str, Any]]:
+    """Convert in order; `convert_image` is None for models without vision."""
+    converted: list[dict[str, Any]] = []
+    for message in messages:
+        if isinstance(message, UserPromptMessage):
+            converted.append({"role": "user", "content": user_content(message, convert_image)})
+        elif isinstance(message, AssistantPromptMessage):
+            converted.append(assistant_message(message))
+        elif isinstance(message, ToolPromptMessage):
+            converted.append({"role": "tool", "tool_call_id": message.tool_call_id, "content": text_of(message)})
+        elif isinstance(message, SystemPromptMessage) or message.role.value in ("system", "developer"):
+            # AtlasCloud's models know "system"; "developer" is OpenAI-only.
+            converted.append({"role": "system", "content": text_of(message)})
+        else:
+            raise InvokeBadRequestError(f"Unsupported prompt message role: {message.role.value}")
+    return converted
+
+
+def to_openai_tools(tools: Sequence[PromptMessageTool] | None) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": tool.parameters or {"type": "object", "properties": {}},
+            },
+        }
+        for tool in tools or []
+    ]

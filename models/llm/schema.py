@@ -1,0 +1,127 @@
+"""The schema of a user-added (customizable) LLM, built from its credential form."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
+from dify_plugin.entities import I18nObject
+from dify_plugin.entities.model import (
+    AIModelEntity,
+    DefaultParameterName,
+    FetchFrom,
+    ModelFeature,
+    ModelPropertyKey,
+    ModelType,
+    ParameterRule,
+    ParameterType,
+    PriceConfig,
+)
+
+
+class FormError(ValueError):
+    """A field of the model form holds a value the plugin cannot use."""
+
+
+def positive_int(credentials: Mapping, name: str, default: int) -> int:
+    raw = credentials.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(str(raw).strip())
+    except ValueError as error:
+        raise FormError(f"'{name}' must be a whole number, got {raw!r}") from error
+    if value <= 0:
+        raise FormError(f"'{name}' must be greater than 0, got {value}")
+    return value
+
+
+def price(credentials: Mapping, name: str) -> Decimal:
+    raw = credentials.get(name)
+    if raw in (None, ""):
+        return Decimal(0)
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation as error:
+        raise FormError(f"'{name}' must be a number (USD per 1M tokens), got {raw!r}") from error
+    if value < 0 or not value.is_finite():
+        raise FormError(f"'{name}' must be zero or more, got {raw!r}")
+    return value
+
+
+def _template(name: str, **fields: object) -> ParameterRule:
+    return ParameterRule(name=name, use_template=name, label=I18nObject(en_US=name), type=ParameterType.FLOAT, **fields)
+
+
+def customizable_llm_schema(model: str, credentials: Mapping) -> AIModelEntity:
+    context_size = positive_int(credentials, "context_size", 131072)
+    max_tokens = positive_int(credentials, "max_tokens", 16384)
+    features: list[ModelFeature] = []
+    if credentials.get("function_calling", "support") == "support":
+        features += [ModelFeature.TOOL_CALL, ModelFeature.MULTI_TOOL_CALL, ModelFeature.STREAM_TOOL_CALL]
+    if credentials.get("reasoning", "none") in ("switchable", "always"):
+        features.append(ModelFeature.AGENT_THOUGHT)
+    if credentials.get("vision_support") == "support":
+        features.append(ModelFeature.VISION)
+    structured = credentials.get("structured_output") == "support"
+    if structured:
+        features.append(ModelFeature.STRUCTURED_OUTPUT)
+
+    rules = [
+        _template(DefaultParameterName.TEMPERATURE.value),
+        _template(DefaultParameterName.TOP_P.value),
+        ParameterRule(
+            name="max_tokens",
+            use_template="max_tokens",
+            label=I18nObject(en_US="Max Tokens"),
+            type=ParameterType.INT,
+            default=min(8192, max_tokens),
+            min=1,
+            max=max_tokens,
+        ),
+        _template(DefaultParameterName.PRESENCE_PENALTY.value),
+        _template(DefaultParameterName.FREQUENCY_PENALTY.value),
+    ]
+    if structured:
+        rules.append(
+            ParameterRule(
+                name="response_format",
+                use_template="response_format",
+                label=I18nObject(en_US="Response format"),
+                type=ParameterType.STRING,
+                options=["text", "json_object", "json_schema"],
+            )
+        )
+        rules.append(
+            ParameterRule(
+                name="json_schema",
+                use_template="json_schema",
+                label=I18nObject(en_US="JSON Schema"),
+                type=ParameterType.TEXT,
+            )
+        )
+    if credentials.get("reasoning") == "switchable":
+        rules.append(
+            ParameterRule(
+                name="thinking",
+                label=I18nObject(en_US="Thinking", zh_Hans="深度思考", ja_JP="思考モード"),
+                type=ParameterType.BOOLEAN,
+                default=True,
+                required=False,
+            )
+        )
+    return AIModelEntity(
+        model=model,
+        label=I18nObject(en_US=model),
+        model_type=ModelType.LLM,
+        fetch_from=FetchFrom.CUSTOMIZABLE_MODEL,
+        features=features,
+        model_properties={ModelPropertyKey.MODE: "chat", ModelPropertyKey.CONTEXT_SIZE: context_size},
+        parameter_rules=rules,
+        pricing=PriceConfig(
+            input=price(credentials, "input_price"),
+            output=price(credentials, "output_price"),
+            unit=Decimal("0.000001"),
+            currency="USD",
+        ),
+    )

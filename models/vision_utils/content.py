@@ -1,0 +1,90 @@
+"""Dify image content parts -> OpenAI `image_url` parts, through the shared converter."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+from urllib.parse import urlsplit
+
+from dify_plugin.entities.model.message import ImagePromptMessageContent
+from dify_plugin.errors.model import InvokeBadRequestError
+
+from models.vision_utils import cache
+from models.vision_utils.fetch import fetch_image
+from models.vision_utils.images import (
+    ImageError,
+    ImageLimits,
+    PreparedImage,
+    fit_size,
+    image_size,
+    prepare_image,
+)
+from models.vision_utils.policy import ImagePolicy
+
+# Extensions AtlasCloud's vision models read directly from a public URL.
+_FORWARDABLE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+
+
+def detail_of(part: ImagePromptMessageContent) -> str:
+    return "low" if part.detail == ImagePromptMessageContent.DETAIL.LOW else "high"
+
+
+def is_forwardable_url(url: str) -> bool:
+    """Public https URLs of formats every model reads are sent as they are."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme != "https" or not host or "." not in host or host.endswith((".local", ".internal")):
+        return False
+    try:
+        if not ipaddress.ip_address(host).is_global:
+            return False
+    except ValueError:
+        pass  # a DNS name
+    return parts.path.lower().endswith(_FORWARDABLE_SUFFIXES)
+
+
+def image_bytes(part: ImagePromptMessageContent) -> bytes:
+    """The raw bytes of an inline (base64 / data URI) or downloadable image."""
+    encoded = part.base64_data
+    if not encoded and part.url.startswith("data:"):
+        encoded = part.url.partition(",")[2]
+    if encoded:
+        try:
+            return base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise ImageError("the image data is not valid base64") from error
+    if part.url:
+        return fetch_image(part.url)
+    raise ImageError("the image part has neither data nor a URL")
+
+
+def prepare_part(part: ImagePromptMessageContent, limits: ImageLimits) -> PreparedImage:
+    return cache.cached(image_bytes(part), limits, prepare_image)
+
+
+def to_openai_image(part: ImagePromptMessageContent, policy: ImagePolicy, images_in_request: int) -> dict:
+    """One OpenAI image part; raises InvokeBadRequestError naming the problem."""
+    detail = detail_of(part)
+    try:
+        if not part.base64_data and is_forwardable_url(part.url):
+            return {"type": "image_url", "image_url": {"url": part.url, "detail": detail}}
+        prepared = prepare_part(part, policy.limits(detail, images_in_request))
+    except ImageError as error:
+        name = f" '{part.filename}'" if part.filename else ""
+        raise InvokeBadRequestError(f"Image{name} cannot be sent: {error}.") from error
+    return {"type": "image_url", "image_url": {"url": prepared.data_uri, "detail": detail}}
+
+
+def estimate_image_tokens(part: ImagePromptMessageContent, policy: ImagePolicy) -> int:
+    """Tokens for the image as it will be sent: header dimensions fitted to the limits."""
+    limits = policy.limits(detail_of(part), 1)
+    try:
+        if not part.base64_data and not part.url.startswith("data:"):
+            # Not downloaded just to count: assume a full-size 4:3 image.
+            width, height = limits.max_edge, limits.max_edge * 3 // 4
+        else:
+            width, height = fit_size(*image_size(image_bytes(part)), limits)
+    except ImageError:
+        return policy.tokens.min_tokens
+    return policy.tokens.tokens(width, height)

@@ -1,0 +1,76 @@
+"""Offline token estimates for text and images.
+
+AtlasCloud's usage numbers are authoritative; these estimates only serve context budgeting and
+the usage fallback when a server sends none. cl100k_base over-counts the Chinese-heavy text of
+Qwen/DeepSeek/GLM tokenizers slightly, which is the safe direction for a budget.
+The BPE file ships with the plugin (tiktoken would download it, which fails offline) and is
+checked against its published SHA-256 before use.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import tiktoken
+from tiktoken.load import load_tiktoken_bpe
+
+ENCODING_FILE = Path(__file__).parent / "data" / "cl100k_base.tiktoken"
+ENCODING_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
+# cl100k_base's split pattern and special tokens, as published in tiktoken_ext.openai_public.
+_CL100K_PATTERN = (
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"""
+    r"""|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+)
+_CL100K_SPECIAL = {
+    "<|endoftext|>": 100257,
+    "<|fim_prefix|>": 100258,
+    "<|fim_middle|>": 100259,
+    "<|fim_suffix|>": 100260,
+    "<|endofprompt|>": 100276,
+}
+
+
+@lru_cache(maxsize=1)
+def encoding() -> tiktoken.Encoding:
+    """The bundled, hash-verified cl100k_base encoding (loaded once per process)."""
+    ranks = load_tiktoken_bpe(str(ENCODING_FILE), expected_hash=ENCODING_SHA256)
+    return tiktoken.Encoding(
+        name="cl100k_base_bundled",
+        pat_str=_CL100K_PATTERN,
+        mergeable_ranks=ranks,
+        special_tokens=_CL100K_SPECIAL,
+    )
+
+
+def count_text(text: str) -> int:
+    """Tokens in `text`; special-token look-alikes in user text count as plain text."""
+    if not text:
+        return 0
+    return len(encoding().encode_ordinary(text))
+
+
+@dataclass(frozen=True)
+class ImageTokenRule:
+    """Vision-transformer cost: one token per `patch_px` x `patch_px` block of the sent image."""
+
+    patch_px: int = 32
+    min_tokens: int = 4
+    max_tokens: int = 16384
+
+    def tokens(self, width: int, height: int) -> int:
+        blocks = math.ceil(max(width, 1) / self.patch_px) * math.ceil(max(height, 1) / self.patch_px)
+        # +2 for the vision start/end markers the chat template wraps every image in.
+        return min(max(blocks, self.min_tokens), self.max_tokens) + 2
+
+    @classmethod
+    def from_config(cls, config: dict | None) -> ImageTokenRule:
+        if not config:
+            return cls()
+        return cls(
+            patch_px=int(config.get("patch_px", cls.patch_px)),
+            min_tokens=int(config.get("min_tokens", cls.min_tokens)),
+            max_tokens=int(config.get("max_tokens", cls.max_tokens)),
+        )

@@ -1,0 +1,21 @@
+"""The Dify ModelProvider for AtlasCloud: provider-level credential validation only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from dify_plugin import ModelProvider
+from dify_plugin.errors.model import CredentialsValidateFailedError
+
+from models.llm.catalog import predefined_model_ids
+from provider.connection import EndpointError, connection_from_credentials
+from provider.validation import verify_api_key
+
+
+class AtlasCloudProvider(ModelProvider):
+    def validate_provider_credentials(self, credentials: Mapping) -> None:
+        try:
+            connection = connection_from_credentials(credentials)
+        except EndpointError as error:
+            raise CredentialsValidateFailedError(str(error)) from error
+        verify_api_key(connection, predefined_model_ids())

@@ -1,0 +1,142 @@
+"""Every failure becomes the right Dify error, with an actionable message, and the plugin keeps serving."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.plugin_driver import llm_request
+
+MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
+HELLO = [{"role": "user", "content": "hello"}]
+
+
+def chat_paths(sim) -> int:
+    return len(sim.requests("/v1/chat/completions"))
+
+
+def assert_still_serving(plugin, creds) -> None:
+    assert plugin.alive
+    again = plugin.request(llm_request(MODEL, creds, HELLO))
+    assert again.ok, again.error
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_wrong_key_is_an_authorization_error(plugin, sim, creds, stream):
+    bad = {**creds, "api_key": "apikey-wrong-000"}
+    result = plugin.request(llm_request(MODEL, bad, HELLO, stream=stream))
+    assert result.error_type == "InvokeAuthorizationError"
+    assert "401" in result.message and "unauthorized" in result.message
+    assert "apikey-wrong-000" not in result.message
+    assert_still_serving(plugin, creds)
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_insufficient_balance_says_where_to_top_up(plugin, sim, creds, stream):
+    sim.inject("status", status=402, message="insufficient balance")
+    result = plugin.request(llm_request(MODEL, creds, HELLO, stream=stream))
+    assert result.error_type == "InvokeAuthorizationError"
+    assert "balance is insufficient" in result.message
+    assert "https://www.atlascloud.ai/console/billing" in result.message
+    assert chat_paths(sim) == 1, "402 must not be retried"
+
+
+@pytest.mark.parametrize("status", [400, 413, 422, 451])
+def test_client_errors_carry_atlascloud_message_and_request_id(plugin, sim, creds, status):
+    sim.inject("status", status=status, message=f"simulated {status} problem")
+    result = plugin.request(llm_request(MODEL, creds, HELLO))
+    assert result.error_type == "InvokeBadRequestError"
+    assert f"simulated {status} problem" in result.message
+    assert "request id: " in result.message
+    assert chat_paths(sim) == 1
+
+
+def test_unknown_model_is_a_bad_request_naming_the_model(plugin, sim, creds):
+    result = plugin.request(llm_request("acme/not-a-model", creds, HELLO))
+    assert result.error_type == "InvokeBadRequestError"
+    assert "acme/not-a-model" in result.message and "case-sensitive" in result.message
+    assert_still_serving(plugin, creds)
+
+
+def test_rate_limit_is_retried_then_succeeds(plugin, sim, creds):
+    sim.inject("status", status=429, message="rate limited", times=2)
+    result = plugin.request(llm_request(MODEL, creds, HELLO))
+    assert result.ok, result.error
+    assert chat_paths(sim) == 3
+
+
+def test_persistent_rate_limit_is_a_rate_limit_error(plugin, sim, creds):
+    sim.inject("status", status=429, message="rate limited", times=10)
+    result = plugin.request(llm_request(MODEL, creds, HELLO))
+    assert result.error_type == "InvokeRateLimitError"
+    assert chat_paths(sim) == 3, "two retries, then give up"
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_server_errors_are_server_unavailable(plugin, sim, creds, status):
+    sim.inject("status", status=status, message="upstream down", times=10)
+    result = plugin.request(llm_request(MODEL, creds, HELLO, stream=False))
+    assert result.error_type == "InvokeServerUnavailableError"
+    assert "upstream down" in result.message
+
+
+def test_dropped_stream_is_a_connection_error(plugin, sim, creds):
+    sim.inject("drop")
+    result = plugin.request(llm_request(MODEL, creds, HELLO))
+    assert result.error_type == "InvokeConnectionError"
+    assert_still_serving(plugin, creds)
+
+
+def test_stream_that_ends_without_finishing_is_a_connection_error(plugin, sim, creds):
+    sim.inject("no_finish")
+    result = plugin.request(llm_request(MODEL, creds, HELLO))
+    assert result.error_type == "InvokeConnectionError"
+    assert "ended before the model finished" in result.message
+
+
+def test_error_envelope_inside_a_stream_is_mapped(plugin, sim, creds):
+    sim.inject("stream_error", status=503, message="model overloaded")
+    result = plugin.request(llm_request(MODEL, creds, HELLO))
+    assert result.error_type == "InvokeServerUnavailableError"
+    assert "model overloaded" in result.message
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_unreachable_endpoint_is_a_connection_error(plugin, creds, stream):
+    dead = {**creds, "endpoint_url": "http://127.0.0.1:9/v1"}
+    result = plugin.request(llm_request(MODEL, dead, HELLO, stream=stream))
+    assert result.error_type == "InvokeConnectionError"
+
+
+def test_images_sent_to_a_text_only_model_become_a_placeholder(plugin, sim, creds):
+    from tests.images import png_bytes_b64
+
+    content = [
+        {"type": "text", "data": "What is this?"},
+        {
+            "type": "image",
+            "format": "png",
+            "mime_type": "image/png",
+            "base64_data": png_bytes_b64(64, 64),
+            "url": "",
+            "filename": "cat.png",
+            "detail": "high",
+        },
+    ]
+    result = plugin.request(llm_request(MODEL, creds, [{"role": "user", "content": content}]))
+    assert result.ok, result.error
+    parts = sim.last_body()["messages"][0]["content"]
+    assert parts[1] == {
+        "type": "text",
+        "text": "[image 'cat.png' omitted: this model does not accept images]",
+    }
+
+
+def test_api_key_never_appears_in_logs(plugin, sim, creds):
+    sim.inject("status", status=500, message="boom", times=10)
+    plugin.request(llm_request(MODEL, creds, HELLO))
+    plugin.request(llm_request(MODEL, {**creds, "api_key": creds["api_key"] + "x"}, HELLO))
+    logs = plugin.stderr_lines + [line for line in plugin.stdout_lines if '"session"' not in line]
+    assert logs, "the plugin should have written something to check"
+    assert not [line for line in logs if creds["api_key"] in line]
+    errors = [line for line in plugin.wire_lines if '"error_type"' in line]
+    assert errors and not [line for line in errors if creds["api_key"] in line]

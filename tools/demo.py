@@ -1,0 +1,106 @@
+"""README command 1: run the plugin as Dify does and exercise it end to end from the terminal.
+
+With ATLASCLOUD_API_KEY set it talks to AtlasCloud (ATLASCLOUD_ENDPOINT overrides the URL,
+ATLASCLOUD_DEMO_MODEL the vision chat model); otherwise to the bundled local simulator.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.images import encode, image_part, photo  # noqa: E402
+from tests.plugin_driver import PluginProcess, action_request, llm_request  # noqa: E402
+from tests.simulator.behaviour import inspect_images  # noqa: E402
+from tests.simulator.server import Simulator  # noqa: E402
+
+
+def step(title: str) -> None:
+    print(f"\n== {title}", flush=True)
+
+
+def main() -> int:
+    key = os.environ.get("ATLASCLOUD_API_KEY", "").strip()
+    simulator = None
+    if key:
+        credentials = {"api_key": key, "endpoint_url": os.environ.get("ATLASCLOUD_ENDPOINT", "")}
+        print(
+            f"Talking to AtlasCloud at {credentials['endpoint_url'] or 'https://api.atlascloud.ai/v1'} "
+            "(ATLASCLOUD_API_KEY is set; this spends a few cents at most)."
+        )
+    else:
+        simulator = Simulator().start()
+        credentials = {"api_key": simulator.state.api_key, "endpoint_url": simulator.base_url}
+        print(f"ATLASCLOUD_API_KEY is not set: using the bundled local AtlasCloud simulator at {simulator.base_url}.")
+    model = os.environ.get("ATLASCLOUD_DEMO_MODEL", "qwen/qwen3.5-27b")
+    failures = 0
+    try:
+        with PluginProcess("local") as plugin:
+            print(f"Plugin started as Dify starts it: `python -m main` (pid {plugin.process.pid}, stdio protocol).")
+
+            step("Validate the provider credentials")
+            result = plugin.request(action_request("validate_provider_credentials", "llm", None, credentials))
+            print("valid" if result.ok else f"INVALID: {result.error_type}: {result.message}")
+            failures += not result.ok
+
+            step(f"Stream a chat answer from {model}")
+            messages = [{"role": "user", "content": "In one sentence: why do reasoning models think first?"}]
+            result = plugin.request(
+                llm_request(model, credentials, messages, parameters={"max_tokens": 1024}),
+                on_output=lambda out: print(out["delta"]["message"].get("content") or "", end="", flush=True),
+            )
+            print()
+            failures += _report(result)
+
+            step("Send a 4000x3000 phone photo (EXIF-rotated, with GPS) to the vision model")
+            picture = photo(4000, 3000)
+            exif = picture.getexif()
+            exif[0x0112] = 6  # "rotate 90° clockwise to display"
+            exif[0x8825] = {1: "N", 2: (48.0, 51.0, 24.0)}  # GPS position
+            raw = encode(picture, "JPEG", quality=92, exif=exif)
+            content = [
+                {"type": "text", "data": "What do you see?"},
+                image_part(raw, "image/jpeg", filename="photo.jpg"),
+            ]
+            result = plugin.request(
+                llm_request(
+                    model,
+                    credentials,
+                    [{"role": "user", "content": content}],
+                    parameters={"max_tokens": 1024},
+                ),
+                on_output=lambda out: print(out["delta"]["message"].get("content") or "", end="", flush=True),
+            )
+            print()
+            failures += _report(result)
+            if simulator is not None:
+                sent = inspect_images(simulator.last_body())[0]
+                print(
+                    f"uploaded {len(raw) / 1e6:.1f} MB; AtlasCloud received {sent['format']} "
+                    f"{sent['width']}x{sent['height']}, {sent['bytes'] / 1e3:.0f} kB, GPS present: {sent['has_gps']}"
+                )
+    finally:
+        if simulator is not None:
+            simulator.stop()
+    print("\nDemo finished " + ("successfully." if not failures else f"with {failures} failure(s)."))
+    return 1 if failures else 0
+
+
+def _report(result) -> int:
+    if not result.ok:
+        print(f"FAILED: {result.error_type}: {result.message}")
+        return 1
+    usage = result.usage() or {}
+    print(
+        f"[usage: {usage.get('prompt_tokens')} prompt + {usage.get('completion_tokens')} completion tokens, "
+        f"${usage.get('total_price')}]"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
