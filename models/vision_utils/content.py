@@ -16,9 +16,8 @@ from models.vision_utils.images import (
     ImageError,
     ImageLimits,
     PreparedImage,
-    fit_size,
-    image_size,
     prepare_image,
+    sent_size,
 )
 from models.vision_utils.policy import ImagePolicy
 
@@ -84,7 +83,7 @@ def estimate_image_tokens(part: ImagePromptMessageContent, policy: ImagePolicy) 
             # Not downloaded just to count: assume a full-size 4:3 image.
             width, height = limits.max_edge, limits.max_edge * 3 // 4
         else:
-            width, height = fit_size(*image_size(image_bytes(part)), limits)
+            width, height = sent_size(image_bytes(part), limits)
     except ImageError:
         return policy.tokens.min_tokens
     return policy.tokens.tokens(width, height)

@@ -27,6 +27,8 @@ MAX_INPUT_PIXELS = 100_000_000
 # JPEG is decoded at reduced scale (draft mode), so larger photos stay cheap.
 MAX_JPEG_INPUT_PIXELS = 260_000_000
 HARD_MAX_EDGE = 4096
+# A cheap whole-factor shrink may end up this much below the edge cap instead of being resampled.
+DCT_ACCEPT_RATIO = 0.7
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "AVIF", "MPO"}
 # Formats every AtlasCloud vision family reads; anything else is converted.
@@ -57,6 +59,8 @@ _HARMLESS_INFO = {
 _PASSTHROUGH_MODES = {"RGB", "RGBA", "L", "LA", "P"}
 _JPEG_QUALITIES = (85, 75, 65, 55, 45)
 _LOSSLESS_SOURCES = {"PNG", "GIF", "BMP", "TIFF"}
+# Distinct colours in a 128x128 sample above which an image counts as a photo.
+GRAPHIC_MAX_COLOURS = 2048
 
 Image.MAX_IMAGE_PIXELS = MAX_JPEG_INPUT_PIXELS
 
@@ -94,6 +98,34 @@ def fit_size(width: int, height: int, limits: ImageLimits) -> tuple[int, int]:
     return max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
 
 
+def shrink_plan(size: tuple[int, int], limits: ImageLimits, jpeg: bool) -> tuple[int, tuple[int, int]]:
+    """(factor, reduced size) of the cheap first shrink step before any resampling.
+
+    JPEG uses libjpeg's DCT scaling (1/2, 1/4, 1/8) while decoding; other formats a box
+    reduction by a whole factor. Resampling megapixels costs more than decoding them, so
+    when such a step lands within DCT_ACCEPT_RATIO of the cap it is the final size
+    (6000x4000 JPEG -> 1500x1000, 4032x3024 -> 2016x1512, 4000x3000 PNG -> 2000x1500);
+    otherwise the step stays above the cap and a LANCZOS resample finishes the job.
+    """
+    width, height = size
+    target = fit_size(width, height, limits)
+    if target == size:
+        return 1, size
+    most = max(size) / (DCT_ACCEPT_RATIO * max(target))
+    candidates = (8, 4, 2) if jpeg else range(min(int(most), 64), 1, -1)
+    for factor in candidates:
+        if factor <= most:
+            return factor, (math.ceil(width / factor), math.ceil(height / factor))
+    return 1, size
+
+
+def sent_size(raw: bytes, limits: ImageLimits) -> tuple[int, int]:
+    """The size `prepare_image` will send, from the header alone (for token estimates)."""
+    image = open_header(raw)
+    _, reduced = shrink_plan(image.size, limits, jpeg=image.format == "JPEG")
+    return fit_size(*reduced, limits)
+
+
 def open_header(raw: bytes) -> Image.Image:
     """Open without decoding pixels, rejecting empty, oversized, unknown and bomb inputs."""
     if not raw:
@@ -125,11 +157,6 @@ def open_header(raw: bytes) -> Image.Image:
     return image
 
 
-def image_size(raw: bytes) -> tuple[int, int]:
-    """Dimensions from the header alone (for token estimates)."""
-    return open_header(raw).size
-
-
 def _needs_conversion(image: Image.Image, raw_len: int, limits: ImageLimits) -> bool:
     if image.format not in PASSTHROUGH_FORMATS or image.mode not in _PASSTHROUGH_MODES:
         return True
@@ -143,9 +170,10 @@ def _needs_conversion(image: Image.Image, raw_len: int, limits: ImageLimits) -> 
 def prepare_image(raw: bytes, limits: ImageLimits) -> PreparedImage:
     """Validate, normalise and fit one image; raises ImageError for anything unusable."""
     image = open_header(raw)
-    if not _needs_conversion(image, len(raw), limits):
-        return PreparedImage(raw, PASSTHROUGH_FORMATS[image.format], *image.size, converted=False)
     try:
+        if not _needs_conversion(image, len(raw), limits):
+            image.load()  # a truncated file must fail here, not at the model; bounded by the limits
+            return PreparedImage(raw, PASSTHROUGH_FORMATS[image.format], *image.size, converted=False)
         return _convert(image, limits)
     except ImageError:
         raise
@@ -155,20 +183,31 @@ def prepare_image(raw: bytes, limits: ImageLimits) -> PreparedImage:
 
 def _convert(image: Image.Image, limits: ImageLimits) -> PreparedImage:
     source_format = image.format
-    target = fit_size(*image.size, limits)
-    if source_format == "JPEG":
-        # DCT scaling: decode at the smallest 1/2^k scale still >= the target size.
-        image.draft("RGB" if image.mode != "CMYK" else "CMYK", target)
+    jpeg = source_format == "JPEG"
+    factor, reduced = shrink_plan(image.size, limits, jpeg)
+    if jpeg and factor > 1:
+        image.draft("RGB" if image.mode != "CMYK" else "CMYK", reduced)
     image.seek(0)  # animated GIF/WEBP/TIFF: the first frame
     image.load()
     image = ImageOps.exif_transpose(image) or image
-    image = _to_srgb(image)
-    image = _normalise_mode(image)
+    image = _normalise_mode(_to_srgb(image))
+    if not jpeg and factor > 1:
+        image = image.reduce(factor)
     target = fit_size(*image.size, limits)
     if image.size != target:
-        image = image.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        image = image.resize(target, Image.Resampling.LANCZOS)
     image.info = {}
-    return _encode(image, lossless_source=source_format in _LOSSLESS_SOURCES, limits=limits)
+    return _encode(image, lossless=source_format in _LOSSLESS_SOURCES and looks_like_graphic(image), limits=limits)
+
+
+def looks_like_graphic(image: Image.Image) -> bool:
+    """Screenshots, charts and logos use few distinct colours; photos use thousands.
+
+    Graphics stay lossless (PNG keeps text sharp); photos from lossless files go to JPEG/WEBP,
+    which is smaller and far faster to encode.
+    """
+    sample = image.resize((128, 128), Image.Resampling.NEAREST)
+    return sample.getcolors(maxcolors=GRAPHIC_MAX_COLOURS) is not None
 
 
 def _to_srgb(image: Image.Image) -> Image.Image:
@@ -191,7 +230,9 @@ def _normalise_mode(image: Image.Image) -> Image.Image:
     if mode.startswith("I;16") or mode in ("I", "F"):
         # 16/32-bit greyscale: keep the top 8 bits of each sample.
         return image.convert("I").point(lambda value: value / 256).convert("L")
-    if mode in ("1", "L"):
+    if mode in ("RGB", "L"):
+        return image
+    if mode == "1":
         return image.convert("L")
     if mode in ("P", "PA"):
         return image.convert("RGBA" if "transparency" in image.info or mode == "PA" else "RGB")
@@ -202,10 +243,10 @@ def _normalise_mode(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _encode(image: Image.Image, lossless_source: bool, limits: ImageLimits) -> PreparedImage:
+def _encode(image: Image.Image, lossless: bool, limits: ImageLimits) -> PreparedImage:
     has_alpha = image.mode == "RGBA"
     for attempt in range(4):
-        if lossless_source or has_alpha:
+        if lossless:
             data = _save(image, "PNG", optimize=False, compress_level=6)
             if len(data) <= limits.max_bytes:
                 return PreparedImage(data, "image/png", *image.size, converted=True)

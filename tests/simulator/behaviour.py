@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageStat
 
 from tests.simulator.catalog import SimModel
 
@@ -67,6 +67,7 @@ def inspect_image(url: str) -> dict[str, Any]:
         "has_xmp": "xmp" in image.info or "XML:com.adobe.xmp" in image.info,
         "frames": getattr(image, "n_frames", 1),
         "corner_pixel": image.convert("RGBA").getpixel((0, 0)),
+        "mean_luma": ImageStat.Stat(image.convert("L")).mean[0],
     }
 
 

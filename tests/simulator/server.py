@@ -51,6 +51,9 @@ class SimState:
     balance: str = "ok"  # "ok" | "forbidden" | "absent" | "insufficient"
     send_usage: bool = True
     embeddings_enabled: bool = False
+    # Stand-in for Dify's file server: name -> (bytes, content type) or a redirect target.
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    redirects: dict[str, str] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -70,6 +73,10 @@ class Simulator:
         self.state = SimState(api_key=api_key)
         self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self.state))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def file_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/files"
 
     @property
     def base_url(self) -> str:
@@ -94,6 +101,8 @@ class Simulator:
             self.state.send_usage = True
             self.state.balance = "ok"
             self.state.embeddings_enabled = False
+            self.state.files.clear()
+            self.state.redirects.clear()
 
     def requests(self, path: str | None = None) -> list[Recorded]:
         with self.state.lock:
@@ -157,7 +166,26 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
                 return self._send_json(200, {"code": 200, "msg": "success", "data": data})
             if self.path == "/public/v1/balance":
                 return self._balance()
+            if self.path.startswith("/files/"):
+                return self._file(self.path.removeprefix("/files/"))
             return self._envelope(401 if not self._authorised() else 404, "not found")
+
+        def _file(self, name: str) -> None:
+            if name in state.redirects:
+                self.send_response(302)
+                self.send_header("Location", state.redirects[name])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+            if name not in state.files:
+                return self._envelope(404, "no such file")
+            data, content_type = state.files[name]
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return None
 
         def _balance(self) -> None:
             if not self._authorised():

@@ -1,0 +1,141 @@
+"""The image converter on its own: properties, edge cases and a fuzzed decoder."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageCms
+
+from models.vision_utils import cache
+from models.vision_utils.images import (
+    ImageError,
+    ImageLimits,
+    fit_size,
+    looks_like_graphic,
+    prepare_image,
+    sent_size,
+    shrink_plan,
+)
+from tests.images import animated_gif, encode, exif_photo_jpeg, photo, screenshot, transparent_png
+
+LIMITS = ImageLimits()
+SEEDS = [
+    encode(photo(64, 48), "PNG"),
+    encode(photo(64, 48), "JPEG"),
+    animated_gif(),
+    encode(photo(40, 30), "WEBP"),
+    encode(photo(40, 30), "TIFF"),
+    encode(photo(40, 30), "BMP"),
+]
+
+
+def decodes(prepared) -> Image.Image:
+    image = Image.open(io.BytesIO(prepared.data))
+    image.load()
+    assert Image.MIME[image.format] == prepared.mime
+    assert image.size == (prepared.width, prepared.height)
+    return image
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=4096))
+def test_random_bytes_never_crash(raw):
+    with contextlib.suppress(ImageError):
+        decodes(prepare_image(raw, LIMITS))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.sampled_from(SEEDS),
+    cut=st.integers(min_value=0, max_value=100),
+    flips=st.lists(st.tuples(st.integers(min_value=0, max_value=10_000), st.integers(0, 255)), max_size=8),
+)
+def test_mutated_images_yield_a_valid_image_or_a_clear_error(seed, cut, flips):
+    data = bytearray(seed[: max(1, len(seed) * cut // 100)] if cut < 100 else seed)
+    for position, value in flips:
+        data[position % len(data)] = value
+    try:
+        decodes(prepare_image(bytes(data), LIMITS))
+    except ImageError as error:
+        assert str(error)
+
+
+def test_fit_size_respects_edge_and_pixel_caps():
+    assert fit_size(6000, 4000, ImageLimits(2048, 10**9, 1)) == (2048, 1365)
+    assert fit_size(4000, 4000, ImageLimits(4096, 1000 * 1000, 1)) == (1000, 1000)
+    assert fit_size(100, 50, LIMITS) == (100, 50)
+    assert fit_size(50_000, 10, ImageLimits(99_999, 10**12, 1)) == (4096, 1), "hard cap 4096 px"
+
+
+def test_shrink_plan_prefers_a_cheap_whole_factor_close_to_the_cap():
+    assert shrink_plan((6000, 4000), LIMITS, jpeg=True) == (4, (1500, 1000))
+    assert shrink_plan((4032, 3024), LIMITS, jpeg=True) == (2, (2016, 1512))
+    assert shrink_plan((2500, 1000), LIMITS, jpeg=True) == (1, (2500, 1000)), "no scale is close: full decode"
+    assert shrink_plan((4000, 3000), LIMITS, jpeg=False) == (2, (2000, 1500))
+    assert shrink_plan((6000, 4000), LIMITS, jpeg=False) == (4, (1500, 1000))
+    assert shrink_plan((1000, 800), LIMITS, jpeg=False) == (1, (1000, 800)), "fits: nothing to do"
+
+
+def test_sent_size_matches_what_prepare_sends():
+    for raw in (exif_photo_jpeg(4000, 3000, orientation=1), encode(screenshot(3000, 1000), "PNG")):
+        prepared = prepare_image(raw, LIMITS)
+        assert sent_size(raw, LIMITS) == (prepared.width, prepared.height)
+
+
+def test_byte_cap_is_met_by_lowering_quality():
+    prepared = prepare_image(encode(photo(2000, 1500), "PNG"), ImageLimits(2048, 2048 * 2048, 150_000))
+    assert len(prepared.data) <= 150_000 and prepared.mime == "image/jpeg"
+
+
+def test_graphic_detection():
+    assert looks_like_graphic(screenshot(800, 600))
+    assert not looks_like_graphic(photo(800, 600))
+
+
+def test_transparent_photo_becomes_webp_with_alpha():
+    rgba = photo(3000, 2000).convert("RGBA")
+    rgba.paste((0, 0, 0, 0), (0, 0, 200, 200))
+    image = decodes(prepare_image(encode(rgba, "PNG"), LIMITS))
+    assert image.format == "WEBP" and image.mode == "RGBA" and image.getpixel((0, 0))[3] == 0
+
+
+def test_transparent_graphic_stays_png():
+    image = decodes(prepare_image(transparent_png(3000, 2000), LIMITS))
+    assert image.format == "PNG" and image.getpixel((0, 0))[3] == 0
+
+
+def test_colour_profiles_are_applied_then_dropped():
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    raw = encode(photo(300, 200), "JPEG", icc_profile=profile)
+    image = decodes(prepare_image(raw, LIMITS))
+    assert "icc_profile" not in image.info
+
+
+def test_xmp_and_comments_are_stripped():
+    raw = encode(photo(300, 200), "JPEG", comment=b"secret note")
+    prepared = prepare_image(raw, LIMITS)
+    assert prepared.converted and b"secret note" not in prepared.data
+
+
+def test_cache_returns_the_same_result_without_reconverting():
+    cache.clear()
+    calls = []
+
+    def counting(raw, limits):
+        calls.append(1)
+        return prepare_image(raw, limits)
+
+    raw = exif_photo_jpeg(1200, 900)
+    first = cache.cached(raw, LIMITS, counting)
+    second = cache.cached(raw, LIMITS, counting)
+    assert first is second and len(calls) == 1
+
+
+@pytest.mark.parametrize("size", [(1, 1), (1, 4000), (4000, 1)])
+def test_extreme_aspect_ratios(size):
+    image = decodes(prepare_image(encode(Image.new("RGB", size, (9, 9, 9)), "PNG"), LIMITS))
+    assert max(image.size) <= 2048 and min(image.size) >= 1
