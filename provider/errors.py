@@ -94,6 +94,11 @@ def error_for_status(status: int, message: str, request_id: str | None) -> Invok
     return InvokeBadRequestError(_with_request_id(said, request_id))
 
 
+def is_not_found(error: BaseException) -> bool:
+    """AtlasCloud answered 404: the model or route does not exist for this key."""
+    return isinstance(error, openai.NotFoundError) or (isinstance(error, UpstreamError) and error.status == 404)
+
+
 def to_invoke_error(error: BaseException, secret: str | None = None) -> InvokeError:
     """Map any failure to the right Dify error, never echoing `secret` (the API key)."""
     mapped = _classify(error)

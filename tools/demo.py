@@ -83,11 +83,39 @@ def main() -> int:
                     f"uploaded {len(raw) / 1e6:.1f} MB; AtlasCloud received {sent['format']} "
                     f"{sent['width']}x{sent['height']}, {sent['bytes'] / 1e3:.0f} kB, GPS present: {sent['has_gps']}"
                 )
+
+            failures += _embedding_step(plugin, credentials, simulator)
     finally:
         if simulator is not None:
             simulator.stop()
     print("\nDemo finished " + ("successfully." if not failures else f"with {failures} failure(s)."))
     return 1 if failures else 0
+
+
+def _embedding_step(plugin, credentials, simulator) -> int:
+    model = os.environ.get("ATLASCLOUD_EMBEDDING_MODEL", "qwen/qwen3-embedding-8b")
+    step(f"Embed two knowledge-base chunks with {model}")
+    if simulator is not None:
+        simulator.state.embeddings_enabled = True
+    texts = ["AtlasCloud serves open-weight models.", "Dify builds LLM apps."]
+    request = action_request(
+        "invoke_text_embedding",
+        "text-embedding",
+        model,
+        {**credentials, "context_size": "8192"},
+        texts=texts,
+        input_type="document",
+    )
+    result = plugin.request(request)
+    if result.ok:
+        vectors = result.single()["embeddings"]
+        print(f"{len(vectors)} vectors of {len(vectors[0])} dimensions; {result.single()['usage']['tokens']} tokens")
+        return 0
+    if simulator is None and "does not serve embeddings" in result.message:
+        print(f"As expected today: {result.message}")
+        return 0
+    print(f"FAILED: {result.error_type}: {result.message}")
+    return 1
 
 
 def _report(result) -> int:

@@ -20,7 +20,7 @@ from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeError
 from models.llm.catalog import plugin_settings
 from models.llm.messages import to_openai_messages, to_openai_tools
 from models.llm.request import build_chat_request
-from models.llm.schema import FormError, customizable_llm_schema
+from models.llm.schema import customizable_llm_schema
 from models.llm.stream import completion_to_result, stream_to_chunks
 from models.llm.tokens import count_prompt_tokens
 from models.vision_utils.content import estimate_image_tokens, to_openai_image
@@ -28,6 +28,7 @@ from models.vision_utils.policy import ImagePolicy
 from models.vision_utils.tokens import count_text
 from provider.connection import EndpointError, connection_from_credentials, open_client
 from provider.errors import INVOKE_ERROR_MAPPING, map_stream_errors, to_invoke_error
+from provider.forms import FormError
 
 
 def count_images(messages: Sequence[PromptMessage]) -> int:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.simulator import behaviour
+from tests.simulator import behaviour, embeddings
 from tests.simulator.catalog import SIM_MODELS, SimModel
 
 DEFAULT_KEY = "apikey-simulator-0123456789abcdef"
@@ -51,6 +52,7 @@ class SimState:
     balance: str = "ok"  # "ok" | "forbidden" | "absent" | "insufficient"
     send_usage: bool = True
     embeddings_enabled: bool = False
+    embedding: embeddings.EmbeddingConfig = field(default_factory=embeddings.EmbeddingConfig)
     # Stand-in for Dify's file server: name -> (bytes, content type) or a redirect target.
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     redirects: dict[str, str] = field(default_factory=dict)
@@ -101,6 +103,7 @@ class Simulator:
             self.state.send_usage = True
             self.state.balance = "ok"
             self.state.embeddings_enabled = False
+            self.state.embedding = embeddings.EmbeddingConfig()
             self.state.files.clear()
             self.state.redirects.clear()
 
@@ -166,6 +169,12 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
                 return self._send_json(200, {"code": 200, "msg": "success", "data": data})
             if self.path == "/public/v1/balance":
                 return self._balance()
+            if self.path == "/_sim/requests":  # request counts, for benchmarks in another process
+                with state.lock:
+                    counts: dict[str, int] = {}
+                    for recorded in state.requests:
+                        counts[recorded.path] = counts.get(recorded.path, 0) + 1
+                return self._send_json(200, counts | {"/v1/embeddings": counts.get("/v1/embeddings", 0)})
             if self.path.startswith("/files/"):
                 return self._file(self.path.removeprefix("/files/"))
             return self._envelope(401 if not self._authorised() else 404, "not found")
@@ -221,7 +230,11 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
             if self.path == "/v1/chat/completions":
                 return self._chat(body, fault)
             if self.path == "/v1/embeddings" and state.embeddings_enabled:
-                return self._envelope(501, "embeddings are not simulated yet")
+                time.sleep(state.embedding.latency_s)
+                status, payload = embeddings.answer(body, state.embedding)
+                if status != 200:
+                    return self._envelope(status, payload["msg"])
+                return self._send_json(200, payload)
             return self._envelope(404, f"no route for {self.path}")
 
         def _chat(self, body: dict[str, Any], fault: Fault | None) -> None:

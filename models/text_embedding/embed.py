@@ -1,0 +1,61 @@
+"""Send planned batches to `/v1/embeddings`, concurrently and bounded, and check every vector."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import openai
+
+from models.text_embedding.batching import Piece
+
+# Parallel requests per invoke; gevent turns these threads into cooperative greenlets.
+MAX_CONCURRENT_REQUESTS = 4
+
+
+class EmbeddingReplyError(ValueError):
+    """The server's reply cannot be trusted (wrong count, mixed dimensions, NaN)."""
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    vectors: list[list[float]]
+    tokens: int
+
+
+def embed_batch(client: openai.OpenAI, model: str, batch: Sequence[Piece], dimensions: int | None) -> BatchResult:
+    # encoding_format is left to the openai client: it asks for base64 (several times smaller
+    # than JSON floats) and decodes it, or passes floats through if the server ignores it.
+    extra = {"dimensions": dimensions} if dimensions else {}
+    response = client.embeddings.create(model=model, input=[piece.text for piece in batch], **extra)
+    rows = sorted(response.data, key=lambda row: row.index)
+    if [row.index for row in rows] != list(range(len(batch))):
+        raise EmbeddingReplyError(f"AtlasCloud returned {len(rows)} vectors for {len(batch)} inputs")
+    vectors = [list(row.embedding) for row in rows]
+    usage = response.usage
+    tokens = usage.total_tokens or usage.prompt_tokens if usage else sum(piece.tokens for piece in batch)
+    return BatchResult(vectors, int(tokens))
+
+
+def embed_all(
+    client: openai.OpenAI, model: str, batches: Sequence[Sequence[Piece]], dimensions: int | None
+) -> tuple[list[list[float]], int]:
+    """Vectors in input order across all batches, and total tokens; any failed batch fails all."""
+    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_REQUESTS, max(len(batches), 1))) as pool:
+        results = list(pool.map(lambda batch: embed_batch(client, model, batch, dimensions), batches))
+    vectors = [vector for result in results for vector in result.vectors]
+    check_vectors(vectors, dimensions)
+    return vectors, sum(result.tokens for result in results)
+
+
+def check_vectors(vectors: Sequence[Sequence[float]], dimensions: int | None) -> None:
+    sizes = {len(vector) for vector in vectors}
+    if len(sizes) != 1 or 0 in sizes:
+        raise EmbeddingReplyError(f"AtlasCloud returned vectors of different sizes: {sorted(sizes)}")
+    if dimensions and sizes != {dimensions}:
+        raise EmbeddingReplyError(f"asked for {dimensions} dimensions, got {sizes.pop()}")
+    for vector in vectors:
+        if not all(math.isfinite(value) for value in vector):
+            raise EmbeddingReplyError("AtlasCloud returned a vector with NaN or infinite values")

@@ -1,0 +1,68 @@
+"""A user-added embedding model: its form values and the schema Dify shows for it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from dify_plugin.entities import I18nObject
+from dify_plugin.entities.model import (
+    AIModelEntity,
+    EmbeddingInputType,
+    FetchFrom,
+    ModelPropertyKey,
+    ModelType,
+    PriceConfig,
+)
+
+from models.text_embedding.batching import MAX_INPUTS_PER_REQUEST, MAX_TOKENS_PER_INPUT, SAFETY_MARGIN
+from provider.forms import FormError, positive_int, price
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    context_size: int
+    max_inputs: int
+    dimensions: int | None
+    query_prefix: str
+    document_prefix: str
+
+    @property
+    def window_tokens(self) -> int:
+        """Largest piece we send, below the model's context with a margin for tokenizer drift."""
+        return max(16, int(min(self.context_size, MAX_TOKENS_PER_INPUT) * SAFETY_MARGIN))
+
+    def prefix(self, input_type: EmbeddingInputType) -> str:
+        return self.query_prefix if input_type == EmbeddingInputType.QUERY else self.document_prefix
+
+
+def embedding_settings(credentials: Mapping) -> EmbeddingSettings:
+    dimensions = credentials.get("dimensions")
+    return EmbeddingSettings(
+        context_size=positive_int(credentials, "context_size", MAX_TOKENS_PER_INPUT),
+        max_inputs=min(positive_int(credentials, "max_chunks", 256), MAX_INPUTS_PER_REQUEST),
+        dimensions=positive_int(credentials, "dimensions", 1) if dimensions not in (None, "") else None,
+        query_prefix=str(credentials.get("query_prefix") or ""),
+        document_prefix=str(credentials.get("document_prefix") or ""),
+    )
+
+
+def customizable_embedding_schema(model: str, credentials: Mapping) -> AIModelEntity:
+    settings = embedding_settings(credentials)
+    return AIModelEntity(
+        model=model,
+        label=I18nObject(en_US=model),
+        model_type=ModelType.TEXT_EMBEDDING,
+        fetch_from=FetchFrom.CUSTOMIZABLE_MODEL,
+        model_properties={
+            ModelPropertyKey.CONTEXT_SIZE: settings.context_size,
+            # Dify slices knowledge-base chunks by this; the plugin re-batches by tokens anyway.
+            ModelPropertyKey.MAX_CHUNKS: settings.max_inputs,
+        },
+        parameter_rules=[],
+        pricing=PriceConfig(input=price(credentials, "input_price"), unit=Decimal("0.000001"), currency="USD"),
+    )
+
+
+__all__ = ["EmbeddingSettings", "FormError", "customizable_embedding_schema", "embedding_settings"]

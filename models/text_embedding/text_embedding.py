@@ -1,0 +1,108 @@
+"""The Dify TextEmbeddingModel for AtlasCloud's OpenAI-protocol `/v1/embeddings`.
+
+AtlasCloud serves no embedding model today; this type is customizable only, so it works the
+day AtlasCloud (or the gateway in `endpoint_url`) serves one, and until then fails with a
+message that says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from dify_plugin import TextEmbeddingModel
+from dify_plugin.entities.model import AIModelEntity, EmbeddingInputType, PriceType
+from dify_plugin.entities.model.text_embedding import EmbeddingUsage, TextEmbeddingResult
+from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeBadRequestError, InvokeError
+
+from models.text_embedding.batching import (
+    MAX_TOKENS_PER_REQUEST,
+    SAFETY_MARGIN,
+    merge_windows,
+    plan_batches,
+    split_into_pieces,
+)
+from models.text_embedding.embed import EmbeddingReplyError, embed_all
+from models.text_embedding.settings import customizable_embedding_schema, embedding_settings
+from models.vision_utils.tokens import count_text
+from provider.connection import EndpointError, connection_from_credentials, open_client
+from provider.errors import INVOKE_ERROR_MAPPING, is_not_found, to_invoke_error
+from provider.forms import FormError
+
+
+def not_served(model: str, error: InvokeError) -> str:
+    return (
+        f"AtlasCloud (or the configured endpoint) does not serve embeddings for model '{model}': {error}. "
+        "AtlasCloud lists no embedding models today; use an endpoint_url that serves /v1/embeddings."
+    )
+
+
+class AtlasCloudTextEmbeddingModel(TextEmbeddingModel):
+    def _invoke(
+        self,
+        model: str,
+        credentials: dict,
+        texts: list[str],
+        user: str | None = None,
+        input_type: EmbeddingInputType = EmbeddingInputType.DOCUMENT,
+    ) -> TextEmbeddingResult:
+        settings = embedding_settings(credentials)
+        connection = connection_from_credentials(credentials)
+        if not texts:
+            return TextEmbeddingResult(model=model, embeddings=[], usage=self._usage(model, credentials, 0))
+        prefix = settings.prefix(input_type)
+        pieces = split_into_pieces([prefix + text for text in texts], settings.window_tokens)
+        batches = plan_batches(pieces, settings.max_inputs, int(MAX_TOKENS_PER_REQUEST * SAFETY_MARGIN))
+        try:
+            vectors, tokens = embed_all(open_client(connection), model, batches, settings.dimensions)
+            embeddings = merge_windows(pieces, vectors, len(texts))
+        except (EmbeddingReplyError, ValueError) as error:
+            raise InvokeBadRequestError(f"Embedding model '{model}': {error}") from error
+        except Exception as error:
+            mapped = to_invoke_error(error, connection.api_key)
+            if is_not_found(error):
+                raise InvokeBadRequestError(not_served(model, mapped)) from error
+            raise mapped from error
+        return TextEmbeddingResult(model=model, embeddings=embeddings, usage=self._usage(model, credentials, tokens))
+
+    def get_num_tokens(self, model: str, credentials: dict, texts: list[str]) -> list[int]:
+        prefix = embedding_settings(credentials).document_prefix
+        return [count_text(prefix + text) for text in texts]
+
+    def validate_credentials(self, model: str, credentials: Mapping) -> None:
+        try:
+            settings = embedding_settings(credentials)
+            client = open_client(connection_from_credentials(credentials), max_retries=1)
+            extra = {"dimensions": settings.dimensions} if settings.dimensions else {}
+            client.embeddings.create(model=model, input=["ping"], **extra)
+        except (FormError, EndpointError) as error:
+            raise CredentialsValidateFailedError(str(error)) from error
+        except Exception as error:
+            mapped = to_invoke_error(error, str(credentials.get("api_key") or "") or None)
+            message = not_served(model, mapped) if is_not_found(error) else f"Embedding model '{model}': {mapped}"
+            raise CredentialsValidateFailedError(message) from error
+
+    def get_customizable_model_schema(self, model: str, credentials: Mapping) -> AIModelEntity | None:
+        try:
+            return customizable_embedding_schema(model, credentials)
+        except FormError:
+            return None
+
+    @property
+    def _invoke_error_mapping(self) -> dict[type[InvokeError], list[type[Exception]]]:
+        return INVOKE_ERROR_MAPPING
+
+    def _transform_invoke_error(self, error: Exception) -> InvokeError:
+        return to_invoke_error(error)
+
+    def _usage(self, model: str, credentials: dict, tokens: int) -> EmbeddingUsage:
+        price = self.get_price(model=model, credentials=credentials, price_type=PriceType.INPUT, tokens=tokens)
+        return EmbeddingUsage(
+            tokens=tokens,
+            total_tokens=tokens,
+            unit_price=price.unit_price,
+            price_unit=price.unit,
+            total_price=price.total_amount,
+            currency=price.currency,
+            latency=time.perf_counter() - self.started_at,
+        )

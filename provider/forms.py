@@ -1,0 +1,36 @@
+"""Reading numbers from Dify credential forms (every model type's "Add Model" form)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
+
+class FormError(ValueError):
+    """A field of the model form holds a value the plugin cannot use."""
+
+
+def positive_int(credentials: Mapping, name: str, default: int) -> int:
+    raw = credentials.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(str(raw).strip())
+    except ValueError as error:
+        raise FormError(f"'{name}' must be a whole number, got {raw!r}") from error
+    if value <= 0:
+        raise FormError(f"'{name}' must be greater than 0, got {value}")
+    return value
+
+
+def price(credentials: Mapping, name: str) -> Decimal:
+    raw = credentials.get(name)
+    if raw in (None, ""):
+        return Decimal(0)
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation as error:
+        raise FormError(f"'{name}' must be a number (USD per 1M tokens), got {raw!r}") from error
+    if value < 0 or not value.is_finite():
+        raise FormError(f"'{name}' must be zero or more, got {raw!r}")
+    return value

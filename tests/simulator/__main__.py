@@ -1,0 +1,33 @@
+"""Run the simulator on its own: `python -m tests.simulator [--embeddings] [--latency-ms N]`.
+
+Prints the base URL and the API key it accepts, then serves until interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+
+from tests.simulator.server import Simulator
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--embeddings", action="store_true", help="serve /v1/embeddings")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay per embeddings request")
+    parser.add_argument("--dims", type=int, default=256)
+    options = parser.parse_args()
+    simulator = Simulator().start()
+    simulator.state.embeddings_enabled = options.embeddings
+    simulator.state.embedding.latency_s = options.latency_ms / 1000
+    simulator.state.embedding.dims = options.dims
+    simulator.state.embedding.shuffle = False
+    print(f"{simulator.base_url} {simulator.state.api_key}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        simulator.stop()
+
+
+if __name__ == "__main__":
+    main()
