@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dify_plugin import ModelProvider
 from dify_plugin.errors.model import CredentialsValidateFailedError
 
-from models.llm.catalog import predefined_model_ids
+from models.catalog import predefined_model_ids
 from provider.connection import EndpointError, connection_from_credentials
 from provider.validation import verify_api_key
 

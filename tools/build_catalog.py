@@ -43,6 +43,16 @@ CHOSEN: dict[str, tuple[str, bool, bool, dict | None]] = {
     "Qwen/Qwen3-235B-A22B-Instruct-2507": ("Qwen3 235B A22B Instruct 2507", False, False, None),
 }
 
+# LLM rankers for rerank: id -> thinking must be switched off (fast, cheap, deterministic).
+# The Qwen3 instruct model does not reason; DeepSeek V3.2 and Qwen3.5 27B accept thinking.type.
+# Qwen3.5 27B reads images, so it is the multimodal ranker.
+RANKERS: dict[str, bool] = {
+    "Qwen/Qwen3-235B-A22B-Instruct-2507": False,
+    "deepseek-ai/deepseek-v3.2": True,
+    "qwen/qwen3.5-27b": True,
+}
+RERANK_DIR = ROOT / "models" / "rerank"
+
 # Enough headroom for reasoning before the answer; users raise it in the app.
 DEFAULT_MAX_TOKENS = 8192
 
@@ -142,6 +152,29 @@ def model_yaml(entry: dict, name: str, thinking: bool, effort: bool, image: dict
     return document
 
 
+def ranker_yaml(entry: dict, name: str, disable_thinking: bool) -> dict:
+    document: dict = {
+        "model": entry["id"],
+        "label": {
+            "en_US": f"{name} (LLM ranker)",
+            "zh_Hans": f"{name}（LLM 重排序）",
+            "ja_JP": f"{name}（LLM リランカー）",
+        },
+        "model_type": "rerank",
+        "model_properties": {"context_size": int(entry["context_size"])},
+        "pricing": {
+            "input": str(entry["pricing"]["input"]),
+            "output": str(entry["pricing"]["output"]),
+            "unit": "0.000001",
+            "currency": "USD",
+        },
+        "atlascloud": {"ranker": {"structured_output": True, "disable_thinking": disable_thinking}},
+    }
+    if "vision" in entry["features"]:
+        document["features"] = ["vision"]
+    return document
+
+
 def main(catalog_path: Path) -> None:
     catalog = {m["id"]: m for m in yaml.safe_load(catalog_path.read_text())["models"]}
     for old in LLM_DIR.glob("*.yaml"):
@@ -153,7 +186,14 @@ def main(catalog_path: Path) -> None:
         text = yaml.safe_dump(model_yaml(entry, name, thinking, effort, image), sort_keys=False, allow_unicode=True)
         (LLM_DIR / file_name(model_id)).write_text(text)
     (LLM_DIR / "_position.yaml").write_text(yaml.safe_dump(list(CHOSEN), allow_unicode=True))
-    print(f"wrote {len(CHOSEN)} model YAMLs to {LLM_DIR.relative_to(ROOT)}")
+    for old in RERANK_DIR.glob("*.yaml"):
+        old.unlink()
+    for model_id, disable_thinking in RANKERS.items():
+        document = ranker_yaml(catalog[model_id], CHOSEN[model_id][0], disable_thinking)
+        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+        (RERANK_DIR / file_name(model_id)).write_text(text)
+    (RERANK_DIR / "_position.yaml").write_text(yaml.safe_dump(list(RANKERS), allow_unicode=True))
+    print(f"wrote {len(CHOSEN)} LLM and {len(RANKERS)} rerank model YAMLs")
 
 
 if __name__ == "__main__":

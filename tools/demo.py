@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.images import encode, image_part, photo  # noqa: E402
 from tests.plugin_driver import PluginProcess, action_request, llm_request  # noqa: E402
-from tests.simulator.behaviour import inspect_images  # noqa: E402
+from tests.simulator.inspect import inspect_images  # noqa: E402
 from tests.simulator.server import Simulator  # noqa: E402
 
 
@@ -85,6 +85,7 @@ def main() -> int:
                 )
 
             failures += _embedding_step(plugin, credentials, simulator)
+            failures += _rerank_step(plugin, credentials)
     finally:
         if simulator is not None:
             simulator.stop()
@@ -116,6 +117,29 @@ def _embedding_step(plugin, credentials, simulator) -> int:
         return 0
     print(f"FAILED: {result.error_type}: {result.message}")
     return 1
+
+
+def _rerank_step(plugin, credentials) -> int:
+    model = os.environ.get("ATLASCLOUD_RERANK_MODEL", "Qwen/Qwen3-235B-A22B-Instruct-2507")
+    step(f"Rerank three passages with {model} as an LLM ranker")
+    docs = ["Bananas are rich in potassium.", "Paris is the capital of France.", "France borders Spain."]
+    request = action_request(
+        "invoke_rerank",
+        "rerank",
+        model,
+        credentials,
+        query="What is the capital of France?",
+        docs=docs,
+        score_threshold=None,
+        top_n=None,
+    )
+    result = plugin.request(request)
+    if not result.ok:
+        print(f"FAILED: {result.error_type}: {result.message}")
+        return 1
+    for doc in result.single()["docs"]:
+        print(f"{doc['score']:.2f}  [{doc['index']}] {doc['text']}")
+    return 0
 
 
 def _report(result) -> int:

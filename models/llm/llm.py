@@ -17,7 +17,7 @@ from dify_plugin.entities.model.llm import LLMResult, LLMResultChunk
 from dify_plugin.entities.model.message import ImagePromptMessageContent, PromptMessage, PromptMessageTool
 from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeError
 
-from models.llm.catalog import plugin_settings
+from models.catalog import plugin_settings
 from models.llm.messages import to_openai_messages, to_openai_tools
 from models.llm.request import build_chat_request
 from models.llm.schema import customizable_llm_schema

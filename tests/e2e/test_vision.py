@@ -21,7 +21,7 @@ from tests.images import (
     transparent_png,
 )
 from tests.plugin_driver import action_request, llm_request
-from tests.simulator.behaviour import inspect_images
+from tests.simulator.inspect import inspect_images
 
 VISION = "qwen/qwen3.5-27b"
 

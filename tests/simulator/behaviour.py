@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import time
 import uuid
@@ -11,9 +9,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from PIL import Image, ImageStat
-
+from tests.simulator import ranker
 from tests.simulator.catalog import SimModel
+from tests.simulator.inspect import image_urls, inspect_image, inspect_images
 
 
 @dataclass
@@ -33,46 +31,6 @@ def _text_of(content: Any) -> str:
     if isinstance(content, list):
         return " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
     return ""
-
-
-def image_urls(body: dict[str, Any]) -> list[str]:
-    urls = []
-    for message in body.get("messages") or []:
-        content = message.get("content")
-        if isinstance(content, list):
-            urls += [p["image_url"]["url"] for p in content if isinstance(p, dict) and p.get("type") == "image_url"]
-    return urls
-
-
-def inspect_image(url: str) -> dict[str, Any]:
-    """What a vision model would receive: format, size, metadata still attached."""
-    if not url.startswith("data:"):
-        return {"url": url}
-    header, _, encoded = url.partition(",")
-    raw = base64.b64decode(encoded)
-    image = Image.open(io.BytesIO(raw))
-    exif = image.getexif()
-    return {
-        "declared_mime": header[5:].split(";")[0],
-        "format": image.format,
-        "mime": Image.MIME.get(image.format or ""),
-        "width": image.width,
-        "height": image.height,
-        "mode": image.mode,
-        "bytes": len(raw),
-        "has_exif": bool(exif) or "exif" in image.info,
-        "has_gps": 0x8825 in exif,
-        "orientation": exif.get(0x0112),
-        "has_icc": "icc_profile" in image.info,
-        "has_xmp": "xmp" in image.info or "XML:com.adobe.xmp" in image.info,
-        "frames": getattr(image, "n_frames", 1),
-        "corner_pixel": image.convert("RGBA").getpixel((0, 0)),
-        "mean_luma": ImageStat.Stat(image.convert("L")).mean[0],
-    }
-
-
-def inspect_images(body: dict[str, Any]) -> list[dict[str, Any]]:
-    return [inspect_image(url) for url in image_urls(body)]
 
 
 def validate_chat(body: dict[str, Any], model: SimModel) -> str | None:
@@ -131,7 +89,7 @@ def prompt_tokens(body: dict[str, Any]) -> int:
     return max(1, len(text) // 4) + sum((i["width"] // 32 + 1) * (i["height"] // 32 + 1) for i in images)
 
 
-def plan_reply(body: dict[str, Any], model: SimModel) -> Reply:
+def plan_reply(body: dict[str, Any], model: SimModel, ranker_config: Any = None) -> Reply:
     messages = body["messages"]
     last = messages[-1]
     reply = Reply(model=model.id, prompt_tokens=prompt_tokens(body))
@@ -140,7 +98,10 @@ def plan_reply(body: dict[str, Any], model: SimModel) -> Reply:
         reply.reasoning = f"The user wrote: {user_text[:60]!r}. I will answer briefly."
     tools = body.get("tools") or []
     response_format = body.get("response_format") or {}
-    if tools and last.get("role") == "user":
+    if ranker_config is not None and ranker.is_ranker_request(body):
+        reply.reasoning = ""
+        reply.content = ranker.ranker_reply(body, ranker_config)
+    elif tools and last.get("role") == "user":
         for number, tool in enumerate(tools[:3]):
             function = tool["function"]
             arguments = json.dumps(sample_for(function.get("parameters") or {}))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.simulator import behaviour, embeddings
+from tests.simulator import behaviour, embeddings, ranker
 from tests.simulator.catalog import SIM_MODELS, SimModel
 
 DEFAULT_KEY = "apikey-simulator-0123456789abcdef"
@@ -52,7 +52,9 @@ class SimState:
     balance: str = "ok"  # "ok" | "forbidden" | "absent" | "insufficient"
     send_usage: bool = True
     embeddings_enabled: bool = False
+    chat_latency_s: float = 0.0  # added before every chat answer (benchmarks)
     embedding: embeddings.EmbeddingConfig = field(default_factory=embeddings.EmbeddingConfig)
+    ranker: ranker.RankerConfig = field(default_factory=ranker.RankerConfig)
     # Stand-in for Dify's file server: name -> (bytes, content type) or a redirect target.
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     redirects: dict[str, str] = field(default_factory=dict)
@@ -103,7 +105,9 @@ class Simulator:
             self.state.send_usage = True
             self.state.balance = "ok"
             self.state.embeddings_enabled = False
+            self.state.chat_latency_s = 0.0
             self.state.embedding = embeddings.EmbeddingConfig()
+            self.state.ranker = ranker.RankerConfig()
             self.state.files.clear()
             self.state.redirects.clear()
 
@@ -235,6 +239,11 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
                 if status != 200:
                     return self._envelope(status, payload["msg"])
                 return self._send_json(200, payload)
+            if self.path == "/v1/rerank" and state.ranker.native_enabled:
+                status, payload = ranker.native_rerank(body, state.ranker)
+                if status != 200:
+                    return self._envelope(status, payload["msg"])
+                return self._send_json(200, payload)
             return self._envelope(404, f"no route for {self.path}")
 
         def _chat(self, body: dict[str, Any], fault: Fault | None) -> None:
@@ -244,7 +253,8 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
             problem = behaviour.validate_chat(body, model)
             if problem:
                 return self._envelope(400, problem)
-            reply = behaviour.plan_reply(body, model)
+            time.sleep(state.chat_latency_s)
+            reply = behaviour.plan_reply(body, model, state.ranker)
             if not body.get("stream"):
                 return self._send_json(200, behaviour.completion(body, reply, state.send_usage))
             include_usage = bool((body.get("stream_options") or {}).get("include_usage")) and state.send_usage

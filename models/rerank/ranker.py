@@ -1,0 +1,129 @@
+"""Rerank with an AtlasCloud chat model: truncate, batch, grade concurrently, repair, merge.
+
+Every document gets an absolute score in [0, 1] from the rubric in prompt.py, so batches
+merge on one scale and a lone relevant document is not pushed to 0 by rescaling.
+A document the ranker leaves unscored is asked about once more, alone with the other
+unscored ones; if it is still unscored it gets FALLBACK_SCORE and sorts last, never dropped.
+A batch with no usable score at all after that repair is an InvokeServerUnavailableError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+from dify_plugin.errors.model import InvokeServerUnavailableError
+
+from models.rerank.parse import parse_scores
+from models.rerank.prompt import SCORES_SCHEMA, RankItem, doc_id, ranker_messages, truncate
+from models.rerank.settings import RerankSettings
+from models.vision_utils.tokens import count_text, encoding
+
+FALLBACK_SCORE = 0.0
+DOC_TOKEN_BUDGET = 1024  # longer documents are graded on their first 1024 tokens
+MAX_DOCS_PER_BATCH = 20  # small batches grade more consistently
+MAX_CONCURRENT_BATCHES = 4
+IMAGE_TOKEN_ESTIMATE = 800  # a low-detail image, for batch budgeting
+PROMPT_OVERHEAD = 400
+
+
+@dataclass
+class RankOutcome:
+    scores: list[float]
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+def _cost(item: RankItem) -> int:
+    return IMAGE_TOKEN_ESTIMATE if item.image is not None else count_text(item.text) + 12
+
+
+def plan_rank_batches(query: RankItem, docs: Sequence[RankItem], context_size: int) -> list[list[int]]:
+    """Document indices per batch, so each prompt fits half of the ranker's context."""
+    budget = min(context_size, 65536) // 2 - PROMPT_OVERHEAD - _cost(query)
+    batches: list[list[int]] = []
+    current: list[int] = []
+    used = 0
+    for index, doc in enumerate(docs):
+        cost = _cost(doc)
+        if current and (len(current) >= MAX_DOCS_PER_BATCH or used + cost > budget):
+            batches.append(current)
+            current, used = [], 0
+        current.append(index)
+        used += cost
+    if current:
+        batches.append(current)
+    return batches
+
+
+def clip(item: RankItem) -> RankItem:
+    if item.image is not None:
+        return item
+    enc = encoding()
+    return RankItem(text=truncate(item.text, DOC_TOKEN_BUDGET, enc.encode_ordinary, enc.decode))
+
+
+def _grade(
+    client: openai.OpenAI, model: str, settings: RerankSettings, query: RankItem, docs: Sequence[RankItem]
+) -> tuple[dict[int, float], int, int]:
+    request: dict[str, Any] = {
+        "model": model,
+        "messages": ranker_messages(query, docs),
+        "temperature": 0,
+        "max_tokens": 40 * len(docs) + 200,
+        "stream": False,
+    }
+    if settings.structured_output:
+        request["response_format"] = {"type": "json_schema", "json_schema": SCORES_SCHEMA}
+    if settings.disable_thinking:
+        request["extra_body"] = {"thinking": {"type": "disabled"}}
+    completion = client.chat.completions.create(**request)
+    reply = completion.choices[0].message.content if completion.choices else ""
+    found = parse_scores(reply or "", {doc_id(p) for p in range(len(docs))})
+    usage = completion.usage
+    prompt_tokens = usage.prompt_tokens if usage else 0
+    completion_tokens = usage.completion_tokens if usage else 0
+    by_position = {int(key[1:]) - 1: score for key, score in found.items()}
+    return by_position, prompt_tokens, completion_tokens
+
+
+def _grade_batch(
+    client: openai.OpenAI, model: str, settings: RerankSettings, query: RankItem, docs: Sequence[RankItem]
+) -> RankOutcome:
+    scored, prompt_tokens, completion_tokens = _grade(client, model, settings, query, docs)
+    missing = [p for p in range(len(docs)) if p not in scored]
+    if missing:  # one repair attempt, with only the unscored documents
+        repaired, more_prompt, more_completion = _grade(client, model, settings, query, [docs[p] for p in missing])
+        scored.update({missing[p]: score for p, score in repaired.items()})
+        prompt_tokens += more_prompt
+        completion_tokens += more_completion
+    if not scored:
+        raise InvokeServerUnavailableError(
+            f"The ranker model '{model}' gave no usable relevance scores, even after a retry; try another ranker model."
+        )
+    scores = [scored.get(p, FALLBACK_SCORE) for p in range(len(docs))]
+    return RankOutcome(scores, prompt_tokens, completion_tokens)
+
+
+def rank_with_llm(
+    client: openai.OpenAI, model: str, settings: RerankSettings, query: RankItem, docs: Sequence[RankItem]
+) -> RankOutcome:
+    query = clip(query)
+    docs = [clip(doc) for doc in docs]
+    batches = plan_rank_batches(query, docs, settings.context_size)
+
+    def run(indices: list[int]) -> RankOutcome:
+        return _grade_batch(client, model, settings, query, [docs[i] for i in indices])
+
+    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_BATCHES, max(len(batches), 1))) as pool:
+        outcomes = list(pool.map(run, batches))
+    merged = RankOutcome([FALLBACK_SCORE] * len(docs))
+    for indices, outcome in zip(batches, outcomes, strict=True):
+        for index, score in zip(indices, outcome.scores, strict=True):
+            merged.scores[index] = score
+        merged.prompt_tokens += outcome.prompt_tokens
+        merged.completion_tokens += outcome.completion_tokens
+    return merged

@@ -1,0 +1,168 @@
+"""The Dify RerankModel for AtlasCloud: an LLM ranker on AtlasCloud chat models, or native /rerank.
+
+AtlasCloud serves no rerank endpoint; its chat models grade documents instead (ranker.py).
+User-added rerank models may pick the native protocol for an endpoint that serves `/rerank`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Mapping, Sequence
+
+from dify_plugin import RerankModel
+from dify_plugin.config.logger_format import plugin_logger_handler
+from dify_plugin.entities.model import AIModelEntity, PriceType
+from dify_plugin.entities.model.message import ImagePromptMessageContent
+from dify_plugin.entities.model.rerank import MultiModalRerankResult, RerankDocument, RerankResult
+from dify_plugin.entities.model.text_embedding import MultiModalContent, MultiModalContentType
+from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeBadRequestError, InvokeError
+
+from models.catalog import plugin_settings
+from models.rerank.native import NativeRerankError, rank_native
+from models.rerank.prompt import RankItem
+from models.rerank.ranker import RankOutcome, rank_with_llm
+from models.rerank.settings import RerankSettings, customizable_rerank_schema, settings_from_form, settings_from_yaml
+from models.vision_utils.content import to_openai_image
+from models.vision_utils.policy import ImagePolicy
+from provider.connection import EndpointError, connection_from_credentials, open_client
+from provider.errors import INVOKE_ERROR_MAPPING, to_invoke_error
+from provider.forms import FormError
+
+logger = logging.getLogger(__name__)
+logger.setLevel(logging.INFO)
+logger.addHandler(plugin_logger_handler)
+
+
+def select(
+    scores: Sequence[float | None], texts: Sequence[str], threshold: float | None, top_n: int | None
+) -> list[RerankDocument]:
+    """Sorted by score (ties keep input order), threshold applied with >=, then top_n."""
+    ranked = sorted(
+        (RerankDocument(index=i, text=texts[i], score=s) for i, s in enumerate(scores) if s is not None),
+        key=lambda doc: (-doc.score, doc.index),
+    )
+    if threshold is not None:
+        ranked = [doc for doc in ranked if doc.score >= threshold]
+    return ranked[:top_n] if top_n else ranked
+
+
+class AtlasCloudRerankModel(RerankModel):
+    def _invoke(
+        self,
+        model: str,
+        credentials: dict,
+        query: str,
+        docs: list[str],
+        score_threshold: float | None = None,
+        top_n: int | None = None,
+        user: str | None = None,
+    ) -> RerankResult:
+        scores = self._scores(model, credentials, RankItem(text=query), [RankItem(text=d) for d in docs], top_n)
+        return RerankResult(model=model, docs=select(scores, docs, score_threshold, top_n))
+
+    def _invoke_multimodal(
+        self,
+        model: str,
+        credentials: dict,
+        query: MultiModalContent,
+        docs: Sequence[MultiModalContent],
+        score_threshold: float | None = None,
+        top_n: int | None = None,
+        user: str | None = None,
+    ) -> MultiModalRerankResult:
+        settings = self._settings(model, credentials)
+        if not settings.vision or settings.protocol != "llm":
+            raise InvokeBadRequestError(f"Rerank model '{model}' cannot read images; pick a vision ranker.")
+        images = sum(item.content_type == MultiModalContentType.IMAGE for item in [query, *docs])
+        items = [_rank_item(item, images) for item in [query, *docs]]
+        scores = self._scores(model, credentials, items[0], items[1:], top_n)
+        return MultiModalRerankResult(
+            model=model, docs=select(scores, [d.content for d in docs], score_threshold, top_n)
+        )
+
+    def _scores(
+        self, model: str, credentials: dict, query: RankItem, docs: list[RankItem], top_n: int | None
+    ) -> list[float | None]:
+        if not docs:
+            return []
+        settings = self._settings(model, credentials)
+        connection = connection_from_credentials(credentials)
+        client = open_client(connection)
+        try:
+            if settings.protocol == "native":
+                scores = rank_native(client, model, settings, query.text, [d.text for d in docs], top_n)
+                return [None if s is None else min(max(s, 0.0), 1.0) for s in scores]
+            outcome = rank_with_llm(client, model, settings, query, docs)
+        except NativeRerankError as error:
+            raise InvokeBadRequestError(f"Rerank endpoint for '{model}': {error}") from error
+        except Exception as error:
+            raise to_invoke_error(error, connection.api_key) from error
+        self._report_usage(model, credentials, len(docs), outcome)
+        return list(outcome.scores)
+
+    def _report_usage(self, model: str, credentials: dict, count: int, outcome: RankOutcome) -> None:
+        """Dify's rerank result has no usage field, so the ranker's cost goes to the plugin log."""
+        cost = sum(
+            self.get_price(model=model, credentials=credentials, price_type=kind, tokens=tokens).total_amount
+            for kind, tokens in (
+                (PriceType.INPUT, outcome.prompt_tokens),
+                (PriceType.OUTPUT, outcome.completion_tokens),
+            )
+        )
+        logger.info(
+            "rerank usage: model=%s documents=%d prompt_tokens=%d completion_tokens=%d cost_usd=%s",
+            model, count, outcome.prompt_tokens, outcome.completion_tokens, cost,
+        )  # fmt: skip
+
+    def _settings(self, model: str, credentials: Mapping) -> RerankSettings:
+        block = plugin_settings(model, "rerank")
+        if block:
+            schema = self.get_model_schema(model, credentials)
+            context = int((schema.model_properties or {}).get("context_size", 131072)) if schema else 131072
+            return settings_from_yaml(block.get("ranker") or {}, list(schema.features or []) if schema else [], context)
+        return settings_from_form(credentials)
+
+    def validate_credentials(self, model: str, credentials: Mapping) -> None:
+        try:
+            result = self._invoke(model, dict(credentials), "What is AtlasCloud?", ["AtlasCloud serves AI models."])
+        except (FormError, EndpointError) as error:
+            raise CredentialsValidateFailedError(str(error)) from error
+        except Exception as error:
+            mapped = to_invoke_error(error, str(credentials.get("api_key") or "") or None)
+            raise CredentialsValidateFailedError(f"Rerank model '{model}': {mapped}") from error
+        if not result.docs:
+            raise CredentialsValidateFailedError(f"Rerank model '{model}' returned no score for a test document.")
+
+    def get_customizable_model_schema(self, model: str, credentials: Mapping) -> AIModelEntity | None:
+        try:
+            return customizable_rerank_schema(model, credentials)
+        except FormError:
+            return None
+
+    @property
+    def _invoke_error_mapping(self) -> dict[type[InvokeError], list[type[Exception]]]:
+        return INVOKE_ERROR_MAPPING
+
+    def _transform_invoke_error(self, error: Exception) -> InvokeError:
+        return to_invoke_error(error)
+
+
+def _rank_item(item: MultiModalContent, images_in_request: int) -> RankItem:
+    if item.content_type != MultiModalContentType.IMAGE:
+        return RankItem(text=item.content)
+    part = _image_part(item.content)
+    # Low detail: enough to judge relevance, at a fraction of the tokens.
+    return RankItem(image=to_openai_image(part, ImagePolicy(), images_in_request))
+
+
+def _image_part(content: str) -> ImagePromptMessageContent:
+    """Dify sends image documents as base64 (or a data URI / URL); the converter sniffs the format."""
+    if content.startswith(("http://", "https://", "data:")):
+        return ImagePromptMessageContent(format="", mime_type="image/*", url=content, detail="low")
+    try:
+        base64.b64decode(content[:64] + "=" * (-len(content[:64]) % 4), validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise InvokeBadRequestError("An image document is neither base64 data nor a URL.") from error
+    return ImagePromptMessageContent(format="", mime_type="image/*", base64_data=content, detail="low")
