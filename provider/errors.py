@@ -68,30 +68,27 @@ def _with_request_id(text: str, request_id: str | None) -> str:
     return f"{text} (request id: {request_id})" if request_id else text
 
 
+# status -> (Dify error, what the user should do); anything else 4xx is a bad request, 5xx unavailable.
+_STATUS_TABLE: dict[int, tuple[type[InvokeError], str]] = {
+    401: (InvokeAuthorizationError, f"The API key is missing, wrong or expired; create a new one at {KEYS_URL}."),
+    402: (InvokeAuthorizationError, f"Your AtlasCloud balance is insufficient; top up at {BILLING_URL} and retry."),
+    403: (InvokeAuthorizationError, "This key may not use this model (for example a Coding Plan key)."),
+    404: (InvokeBadRequestError, "Check the model id (full, case-sensitive, e.g. 'deepseek-ai/deepseek-v3.2')."),
+    413: (InvokeBadRequestError, "The request is larger than AtlasCloud's 50 MB limit; send fewer or smaller files."),
+    429: (InvokeRateLimitError, "AtlasCloud's rate limit for this account and model was reached; retry later."),
+}
+
+
 def error_for_status(status: int, message: str, request_id: str | None) -> InvokeError:
     """Pick the Dify error class and wording for an HTTP status from AtlasCloud."""
-    said = f"AtlasCloud answered {status}: {message}"
-    if status == 401:
-        text = f"{said}. The API key is missing, wrong or expired; create a new one at {KEYS_URL}."
-        return InvokeAuthorizationError(_with_request_id(text, request_id))
-    if status == 402:
-        text = f"{said}. Your AtlasCloud balance is insufficient; top up at {BILLING_URL} and retry."
-        return InvokeAuthorizationError(_with_request_id(text, request_id))
-    if status == 403:
-        text = f"{said}. This key may not use this model (for example a Coding Plan key)."
-        return InvokeAuthorizationError(_with_request_id(text, request_id))
-    if status == 404:
-        text = f"{said}. Check the model id (full, case-sensitive, e.g. 'deepseek-ai/deepseek-v3.2')."
-        return InvokeBadRequestError(_with_request_id(text, request_id))
-    if status == 413:
-        text = f"{said}. The request is larger than AtlasCloud's 50 MB limit; send fewer or smaller files."
-        return InvokeBadRequestError(_with_request_id(text, request_id))
-    if status == 429:
-        text = f"{said}. AtlasCloud's rate limit for this account and model was reached; retry later."
-        return InvokeRateLimitError(_with_request_id(text, request_id))
-    if status >= 500:
-        return InvokeServerUnavailableError(_with_request_id(f"{said}. AtlasCloud is unavailable.", request_id))
-    return InvokeBadRequestError(_with_request_id(said, request_id))
+    if status in _STATUS_TABLE:
+        error_class, advice = _STATUS_TABLE[status]
+    elif status >= 500:
+        error_class, advice = InvokeServerUnavailableError, "AtlasCloud is unavailable."
+    else:
+        error_class, advice = InvokeBadRequestError, ""
+    text = f"AtlasCloud answered {status}: {message}. {advice}".rstrip()
+    return error_class(_with_request_id(text, request_id))
 
 
 def is_not_found(error: BaseException) -> bool:

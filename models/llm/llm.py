@@ -12,10 +12,10 @@ from functools import partial
 from typing import Any
 
 from dify_plugin import LargeLanguageModel
-from dify_plugin.entities.model import AIModelEntity, ModelFeature
+from dify_plugin.entities.model import ModelFeature
 from dify_plugin.entities.model.llm import LLMResult, LLMResultChunk
 from dify_plugin.entities.model.message import ImagePromptMessageContent, PromptMessage, PromptMessageTool
-from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeError
+from dify_plugin.errors.model import CredentialsValidateFailedError
 
 from models.catalog import plugin_settings
 from models.llm.messages import to_openai_messages, to_openai_tools
@@ -23,11 +23,12 @@ from models.llm.request import build_chat_request
 from models.llm.schema import customizable_llm_schema
 from models.llm.stream import completion_to_result, stream_to_chunks
 from models.llm.tokens import count_prompt_tokens
+from models.shared import AtlasCloudModel
 from models.vision_utils.content import estimate_image_tokens, to_openai_image
 from models.vision_utils.policy import ImagePolicy
 from models.vision_utils.tokens import count_text
 from provider.connection import EndpointError, connection_from_credentials, open_client
-from provider.errors import INVOKE_ERROR_MAPPING, map_stream_errors, to_invoke_error
+from provider.errors import map_stream_errors, to_invoke_error
 from provider.forms import FormError
 
 
@@ -40,7 +41,9 @@ def count_images(messages: Sequence[PromptMessage]) -> int:
     )
 
 
-class AtlasCloudLargeLanguageModel(LargeLanguageModel):
+class AtlasCloudLargeLanguageModel(AtlasCloudModel, LargeLanguageModel):
+    customizable_schema = staticmethod(customizable_llm_schema)
+
     def _invoke(
         self,
         model: str,
@@ -101,19 +104,6 @@ class AtlasCloudLargeLanguageModel(LargeLanguageModel):
         except Exception as error:
             secret = str(credentials.get("api_key") or "") or None
             raise CredentialsValidateFailedError(f"Model '{model}': {to_invoke_error(error, secret)}") from error
-
-    def get_customizable_model_schema(self, model: str, credentials: Mapping) -> AIModelEntity | None:
-        try:
-            return customizable_llm_schema(model, credentials)
-        except FormError:
-            return None
-
-    @property
-    def _invoke_error_mapping(self) -> dict[type[InvokeError], list[type[Exception]]]:
-        return INVOKE_ERROR_MAPPING
-
-    def _transform_invoke_error(self, error: Exception) -> InvokeError:
-        return to_invoke_error(error)
 
     def _supports(self, model: str, credentials: Mapping[str, Any], feature: ModelFeature) -> bool:
         schema = self.get_model_schema(model, credentials)

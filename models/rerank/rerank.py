@@ -13,21 +13,22 @@ from collections.abc import Mapping, Sequence
 
 from dify_plugin import RerankModel
 from dify_plugin.config.logger_format import plugin_logger_handler
-from dify_plugin.entities.model import AIModelEntity, PriceType
+from dify_plugin.entities.model import PriceType
 from dify_plugin.entities.model.message import ImagePromptMessageContent
 from dify_plugin.entities.model.rerank import MultiModalRerankResult, RerankDocument, RerankResult
 from dify_plugin.entities.model.text_embedding import MultiModalContent, MultiModalContentType
-from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeBadRequestError, InvokeError
+from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeBadRequestError
 
 from models.catalog import plugin_settings
 from models.rerank.native import NativeRerankError, rank_native
 from models.rerank.prompt import RankItem
 from models.rerank.ranker import RankOutcome, rank_with_llm
 from models.rerank.settings import RerankSettings, customizable_rerank_schema, settings_from_form, settings_from_yaml
+from models.shared import AtlasCloudModel
 from models.vision_utils.content import to_openai_image
 from models.vision_utils.policy import ImagePolicy
 from provider.connection import EndpointError, connection_from_credentials, open_client
-from provider.errors import INVOKE_ERROR_MAPPING, to_invoke_error
+from provider.errors import to_invoke_error
 from provider.forms import FormError
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,9 @@ def select(
     return ranked[:top_n] if top_n else ranked
 
 
-class AtlasCloudRerankModel(RerankModel):
+class AtlasCloudRerankModel(AtlasCloudModel, RerankModel):
+    customizable_schema = staticmethod(customizable_rerank_schema)
+
     def _invoke(
         self,
         model: str,
@@ -134,19 +137,6 @@ class AtlasCloudRerankModel(RerankModel):
             raise CredentialsValidateFailedError(f"Rerank model '{model}': {mapped}") from error
         if not result.docs:
             raise CredentialsValidateFailedError(f"Rerank model '{model}' returned no score for a test document.")
-
-    def get_customizable_model_schema(self, model: str, credentials: Mapping) -> AIModelEntity | None:
-        try:
-            return customizable_rerank_schema(model, credentials)
-        except FormError:
-            return None
-
-    @property
-    def _invoke_error_mapping(self) -> dict[type[InvokeError], list[type[Exception]]]:
-        return INVOKE_ERROR_MAPPING
-
-    def _transform_invoke_error(self, error: Exception) -> InvokeError:
-        return to_invoke_error(error)
 
 
 def _rank_item(item: MultiModalContent, images_in_request: int) -> RankItem:

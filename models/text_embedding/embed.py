@@ -35,8 +35,8 @@ def embed_batch(client: openai.OpenAI, model: str, batch: Sequence[Piece], dimen
         raise EmbeddingReplyError(f"AtlasCloud returned {len(rows)} vectors for {len(batch)} inputs")
     vectors = [list(row.embedding) for row in rows]
     usage = response.usage
-    tokens = usage.total_tokens or usage.prompt_tokens if usage else sum(piece.tokens for piece in batch)
-    return BatchResult(vectors, int(tokens))
+    served = (usage.total_tokens or usage.prompt_tokens) if usage else 0
+    return BatchResult(vectors, int(served or sum(piece.tokens for piece in batch)))
 
 
 def embed_all(

@@ -11,10 +11,11 @@ import time
 from collections.abc import Mapping
 
 from dify_plugin import TextEmbeddingModel
-from dify_plugin.entities.model import AIModelEntity, EmbeddingInputType, PriceType
+from dify_plugin.entities.model import EmbeddingInputType, PriceType
 from dify_plugin.entities.model.text_embedding import EmbeddingUsage, TextEmbeddingResult
 from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeBadRequestError, InvokeError
 
+from models.shared import AtlasCloudModel
 from models.text_embedding.batching import (
     MAX_TOKENS_PER_REQUEST,
     SAFETY_MARGIN,
@@ -26,7 +27,7 @@ from models.text_embedding.embed import EmbeddingReplyError, embed_all
 from models.text_embedding.settings import customizable_embedding_schema, embedding_settings
 from models.vision_utils.tokens import count_text
 from provider.connection import EndpointError, connection_from_credentials, open_client
-from provider.errors import INVOKE_ERROR_MAPPING, is_not_found, to_invoke_error
+from provider.errors import is_not_found, to_invoke_error
 from provider.forms import FormError
 
 
@@ -37,7 +38,9 @@ def not_served(model: str, error: InvokeError) -> str:
     )
 
 
-class AtlasCloudTextEmbeddingModel(TextEmbeddingModel):
+class AtlasCloudTextEmbeddingModel(AtlasCloudModel, TextEmbeddingModel):
+    customizable_schema = staticmethod(customizable_embedding_schema)
+
     def _invoke(
         self,
         model: str,
@@ -81,19 +84,6 @@ class AtlasCloudTextEmbeddingModel(TextEmbeddingModel):
             mapped = to_invoke_error(error, str(credentials.get("api_key") or "") or None)
             message = not_served(model, mapped) if is_not_found(error) else f"Embedding model '{model}': {mapped}"
             raise CredentialsValidateFailedError(message) from error
-
-    def get_customizable_model_schema(self, model: str, credentials: Mapping) -> AIModelEntity | None:
-        try:
-            return customizable_embedding_schema(model, credentials)
-        except FormError:
-            return None
-
-    @property
-    def _invoke_error_mapping(self) -> dict[type[InvokeError], list[type[Exception]]]:
-        return INVOKE_ERROR_MAPPING
-
-    def _transform_invoke_error(self, error: Exception) -> InvokeError:
-        return to_invoke_error(error)
 
     def _usage(self, model: str, credentials: dict, tokens: int) -> EmbeddingUsage:
         price = self.get_price(model=model, credentials=credentials, price_type=PriceType.INPUT, tokens=tokens)

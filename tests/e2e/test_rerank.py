@@ -176,6 +176,14 @@ def test_native_logits_are_mapped_through_a_sigmoid(plugin, sim, creds):
     assert [round(d["score"], 3) for d in result["docs"]] == [0.5, 0.0]
 
 
+def test_native_reply_with_an_invalid_index_is_rejected(plugin, sim, creds):
+    sim.state.ranker.native_enabled = True
+    sim.state.ranker.native_bad_index = True
+    native = {**creds, "rerank_protocol": "native", "context_size": "8192"}
+    result = rerank(plugin, native, "capital of France", DOCS, model="acme/reranker")
+    assert result.error_type == "InvokeBadRequestError" and "invalid result" in result.message
+
+
 def colour_image(rgb: tuple[int, int, int]) -> str:
     return base64.b64encode(encode(Image.new("RGB", (64, 64), rgb), "PNG")).decode()
 

@@ -44,6 +44,12 @@ def test_vectors_come_back_in_input_order_with_usage(plugin, sim, emb_creds):
     assert float(usage["unit_price"]) == pytest.approx(0.02)
 
 
+def test_usage_is_counted_offline_when_the_server_sends_none(plugin, sim, emb_creds):
+    sim.state.send_usage = False
+    result = embed(plugin, emb_creds, ["hello world", "tiktoken is great!"]).single()
+    assert result["usage"]["tokens"] == 2 + 6
+
+
 def test_float_replies_are_accepted_too(plugin, sim, emb_creds):
     sim.state.embedding.floats_only = True
     result = embed(plugin, emb_creds, ["alpha", "beta"]).single()

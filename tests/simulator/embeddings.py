@@ -39,7 +39,7 @@ def vector_for(text: str, dims: int) -> list[float]:
     return [v / norm for v in values]
 
 
-def answer(body: dict[str, Any], config: EmbeddingConfig) -> tuple[int, dict[str, Any]]:
+def answer(body: dict[str, Any], config: EmbeddingConfig, send_usage: bool = True) -> tuple[int, dict[str, Any]]:
     """(status, payload) for one embeddings request."""
     inputs = body.get("input")
     if isinstance(inputs, str):
@@ -68,5 +68,7 @@ def answer(body: dict[str, Any], config: EmbeddingConfig) -> tuple[int, dict[str
         rows.pop()
     if config.shuffle:
         rows.reverse()
-    usage = {"prompt_tokens": sum(counts), "total_tokens": sum(counts)}
-    return 200, {"object": "list", "model": body.get("model"), "data": rows, "usage": usage}
+    reply = {"object": "list", "model": body.get("model"), "data": rows}
+    if send_usage:
+        reply["usage"] = {"prompt_tokens": sum(counts), "total_tokens": sum(counts)}
+    return 200, reply

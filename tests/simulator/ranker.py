@@ -28,6 +28,7 @@ class RankerConfig:
     oracle: dict[tuple[str, str], int] = field(default_factory=dict)  # (query, doc) -> grade 0..3
     native_enabled: bool = False
     native_logits: bool = False
+    native_bad_index: bool = False
 
 
 def is_ranker_request(body: dict[str, Any]) -> bool:
@@ -99,6 +100,8 @@ def native_rerank(body: dict[str, Any], config: RankerConfig) -> tuple[int, dict
             score = math.log(max(score, 1e-4) / max(1 - score, 1e-4))
         rows.append({"index": index, "relevance_score": score})
     rows.sort(key=lambda row: -row["relevance_score"])
+    if config.native_bad_index:
+        rows[0]["index"] = len(documents) + 5
     if body.get("top_n"):
         rows = rows[: body["top_n"]]
     return 200, {"results": rows, "usage": {"total_tokens": 10 * len(documents)}}

@@ -235,7 +235,7 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
                 return self._chat(body, fault)
             if self.path == "/v1/embeddings" and state.embeddings_enabled:
                 time.sleep(state.embedding.latency_s)
-                status, payload = embeddings.answer(body, state.embedding)
+                status, payload = embeddings.answer(body, state.embedding, state.send_usage)
                 if status != 200:
                     return self._envelope(status, payload["msg"])
                 return self._send_json(200, payload)
