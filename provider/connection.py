@@ -6,6 +6,7 @@ the base URL, auth header, timeouts, retries and User-Agent are decided here and
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,8 +20,8 @@ PLUGIN_VERSION = "0.1.0"
 USER_AGENT = f"dify-plugin-atlascloud/{PLUGIN_VERSION}"
 
 # Reasoning models can think for minutes before the first content token; the read timeout
-# must allow that, while a dead host should fail fast on connect.
-READ_TIMEOUT_S = 600.0
+# must allow that, while a dead host should fail fast on connect. Operators may change it.
+READ_TIMEOUT_S = float(os.environ.get("ATLASCLOUD_READ_TIMEOUT_S") or 600.0)
 CONNECT_TIMEOUT_S = 10.0
 # 429 and 5xx/connection failures are retried with exponential backoff by the openai client.
 MAX_RETRIES = 2

@@ -83,7 +83,9 @@ def _free_port() -> int:
 class PluginProcess:
     """One running plugin; use as a context manager so it is always stopped."""
 
-    def __init__(self, mode: str = "local", extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, mode: str = "local", extra_env: dict[str, str] | None = None, plugin_dir: Path = PLUGIN_DIR
+    ) -> None:
         if mode not in ("local", "serverless"):
             raise ValueError(mode)
         self.mode = mode
@@ -102,7 +104,7 @@ class PluginProcess:
         self._ready = threading.Event()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "main"],
-            cwd=PLUGIN_DIR,
+            cwd=plugin_dir,
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

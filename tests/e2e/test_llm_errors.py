@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.plugin_driver import llm_request
+from tests.plugin_driver import PluginProcess, llm_request
 
 MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 HELLO = [{"role": "user", "content": "hello"}]
@@ -140,3 +140,12 @@ def test_api_key_never_appears_in_logs(plugin, sim, creds):
     assert not [line for line in logs if creds["api_key"] in line]
     errors = [line for line in plugin.wire_lines if '"error_type"' in line]
     assert errors and not [line for line in errors if creds["api_key"] in line]
+
+
+def test_a_server_that_stops_answering_is_a_timeout_connection_error(sim, creds):
+    with PluginProcess("local", extra_env={"ATLASCLOUD_READ_TIMEOUT_S": "1"}) as plugin:
+        sim.inject("hang", status=4, times=3)
+        result = plugin.request(llm_request(MODEL, creds, HELLO, stream=False))
+        assert result.error_type == "InvokeConnectionError" and "timeout" in result.message
+        assert chat_paths(sim) == 3, "timeouts are retried twice"
+        assert_still_serving(plugin, creds)

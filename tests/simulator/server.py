@@ -30,7 +30,7 @@ DEFAULT_KEY = "apikey-simulator-0123456789abcdef"
 class Fault:
     """What to do instead of a normal answer, for the next `times` matching requests."""
 
-    kind: str  # "status" | "drop" | "stream_error" | "no_finish"
+    kind: str  # "status" | "drop" | "stream_error" | "no_finish" | "hang"
     status: int = 500
     message: str = "simulated failure"
     times: int = 1
@@ -229,6 +229,8 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
             fault = self._take_fault()
             if fault and fault.kind == "status":
                 return self._envelope(fault.status, fault.message)
+            if fault and fault.kind == "hang":
+                time.sleep(fault.status)  # seconds, then answer normally
             if not isinstance(body, dict):
                 return self._envelope(400, "request body is not valid JSON")
             if self.path == "/v1/chat/completions":
