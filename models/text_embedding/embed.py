@@ -30,8 +30,13 @@ def embed_batch(client: openai.OpenAI, model: str, batch: Sequence[Piece], dimen
     # than JSON floats) and decodes it, or passes floats through if the server ignores it.
     extra = {"dimensions": dimensions} if dimensions else {}
     response = client.embeddings.create(model=model, input=[piece.text for piece in batch], **extra)
-    rows = sorted(response.data, key=lambda row: row.index)
-    if [row.index for row in rows] != list(range(len(batch))):
+    rows = list(response.data or [])
+    if all(row.index is not None for row in rows):
+        rows.sort(key=lambda row: row.index)  # servers may answer out of order
+        positions = [row.index for row in rows]
+    else:
+        positions = list(range(len(rows)))  # no indices at all: the server's order is all we have
+    if positions != list(range(len(batch))):
         raise EmbeddingReplyError(f"AtlasCloud returned {len(rows)} vectors for {len(batch)} inputs")
     vectors = [list(row.embedding) for row in rows]
     usage = response.usage
