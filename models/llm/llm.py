@@ -71,8 +71,7 @@ class AtlasCloudLargeLanguageModel(AtlasCloudModel, LargeLanguageModel):
         make_usage = partial(self._calc_response_usage, model, credentials)
 
         def estimate(completion_text: str) -> tuple[int, int]:
-            image_counter = partial(estimate_image_tokens, policy=policy)
-            return count_prompt_tokens(prompt_messages, tools, image_counter), count_text(completion_text)
+            return self.get_num_tokens(model, credentials, prompt_messages, tools), count_text(completion_text)
 
         client = open_client(connection)
         response = client.chat.completions.create(**request)
