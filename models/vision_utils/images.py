@@ -23,7 +23,9 @@ except ImportError:  # pragma: no cover - depends on the platform's wheels
     pass
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
-MAX_INPUT_PIXELS = 100_000_000
+# Formats without reduced-scale decoding are decoded whole: 64 MP is ~256 MB of RGBA, the most
+# we let one image take (an 8K screenshot is 33 MP, an A4 scan at 600 dpi 35 MP).
+MAX_INPUT_PIXELS = 64_000_000
 # JPEG is decoded at reduced scale (draft mode), so larger photos stay cheap.
 MAX_JPEG_INPUT_PIXELS = 260_000_000
 HARD_MAX_EDGE = 4096

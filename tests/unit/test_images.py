@@ -139,3 +139,11 @@ def test_cache_returns_the_same_result_without_reconverting():
 def test_extreme_aspect_ratios(size):
     image = decodes(prepare_image(encode(Image.new("RGB", size, (9, 9, 9)), "PNG"), LIMITS))
     assert max(image.size) <= 2048 and min(image.size) >= 1
+
+
+def test_pixel_caps_are_checked_from_the_header():
+    from tests.images import bomb_png
+
+    with pytest.raises(ImageError, match="64 MP"):
+        prepare_image(bomb_png(8001, 8000), LIMITS)
+    assert sent_size(bomb_png(8000, 8000), LIMITS) == (1600, 1600), "64 MP exactly is accepted (5x box reduction)"
