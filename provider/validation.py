@@ -2,8 +2,12 @@
 
 `GET /v1/models` answers without a key, so it proves nothing. The billing API's
 `GET /public/v1/balance` needs the key and costs nothing: 200 proves the key, 401 refutes it.
-Keys without billing permission (403) and gateways without that route (404) fall back to a
-one-token completion on a model the endpoint lists right now, never a hard-coded one.
+Any other answer (403 for keys without billing permission, 404 on gateways without that
+route, an unreadable body) is inconclusive, and a one-token completion decides instead.
+
+AtlasCloud authenticates before it routes, so that completion proves the key even when the
+probe model has left the catalog: 401/403 refute the key, while 400/404/422 mean the key was
+accepted and only the probe request was refused.
 """
 
 from __future__ import annotations
@@ -11,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import openai
-from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeError
+from dify_plugin.errors.model import CredentialsValidateFailedError
 
 from provider.connection import Connection, open_client
 from provider.errors import to_invoke_error
 
-# Statuses of the balance call that say nothing about the key itself.
-_INCONCLUSIVE = {403, 404, 405, 501}
+# Answers to the probe completion that can only come after the key was accepted.
+_AUTHENTICATED_REFUSALS = {400, 404, 422}
 
 
 def verify_api_key(connection: Connection, preferred_models: Sequence[str]) -> None:
@@ -27,26 +31,36 @@ def verify_api_key(connection: Connection, preferred_models: Sequence[str]) -> N
         client.get(connection.balance_url, cast_to=object)
         return
     except openai.APIStatusError as error:
-        if error.status_code not in _INCONCLUSIVE:
+        if error.status_code == 401:
             raise _failed(error, connection) from error
     except openai.APIConnectionError as error:
         raise _failed(error, connection) from error
+    except (ValueError, TypeError):
+        pass  # a body we cannot read: inconclusive
     _verify_with_completion(client, connection, preferred_models)
 
 
 def _verify_with_completion(client: openai.OpenAI, connection: Connection, preferred: Sequence[str]) -> None:
     try:
-        model = pick_probe_model(client, preferred)
         client.chat.completions.create(
-            model=model, messages=[{"role": "user", "content": "ping"}], max_tokens=16, stream=False
+            model=pick_probe_model(client, preferred),
+            messages=[{"role": "user", "content": "ping"}],
+            max_tokens=16,
+            stream=False,
         )
-    except (openai.APIError, LookupError) as error:
+    except openai.APIStatusError as error:
+        if error.status_code not in _AUTHENTICATED_REFUSALS:
+            raise _failed(error, connection) from error
+    except openai.APIError as error:
         raise _failed(error, connection) from error
 
 
 def pick_probe_model(client: openai.OpenAI, preferred: Sequence[str]) -> str:
-    """The first preferred model the endpoint lists as ready, else any listed model."""
-    listed = client.get("/models", cast_to=object)
+    """The first preferred model the endpoint lists as ready, else any listed one, else the first preferred."""
+    try:
+        listed = client.get("/models", cast_to=object)
+    except (openai.APIError, ValueError, TypeError):
+        listed = None
     entries = listed.get("data") if isinstance(listed, dict) else None
     ready = [
         entry["id"]
@@ -56,13 +70,10 @@ def pick_probe_model(client: openai.OpenAI, preferred: Sequence[str]) -> str:
     for model in preferred:
         if model in ready:
             return model
-    if not ready:
-        raise LookupError("the endpoint lists no ready chat model to test the key with")
-    return ready[0]
+    return ready[0] if ready else preferred[0]
 
 
 def _failed(error: Exception, connection: Connection) -> CredentialsValidateFailedError:
-    mapped: InvokeError | Exception = (
-        error if isinstance(error, LookupError) else to_invoke_error(error, connection.api_key)
+    return CredentialsValidateFailedError(
+        f"AtlasCloud credentials check failed: {to_invoke_error(error, connection.api_key)}"
     )
-    return CredentialsValidateFailedError(f"AtlasCloud credentials check failed: {mapped}")

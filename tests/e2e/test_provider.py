@@ -28,7 +28,7 @@ def test_wrong_key_fails_validation_with_an_actionable_message(plugin, sim, cred
     assert "apikey-nope" not in result.message
 
 
-@pytest.mark.parametrize("balance", ["forbidden", "absent"])
+@pytest.mark.parametrize("balance", ["forbidden", "absent", "broken"])
 def test_key_without_billing_access_falls_back_to_a_listed_model(plugin, sim, creds, balance):
     sim.state.balance = balance
     result = validate(plugin, creds)
@@ -42,6 +42,31 @@ def test_fallback_validation_still_rejects_a_wrong_key(plugin, sim, creds):
     sim.state.balance = "absent"
     result = validate(plugin, {**creds, "api_key": "apikey-nope"})
     assert result.error_type == "CredentialsValidateFailedError"
+
+
+def test_fallback_works_when_the_endpoint_lists_no_models(plugin, sim, creds):
+    sim.state.balance = "absent"
+    sim.state.models_listed = False
+    assert validate(plugin, creds).single()["result"] is True
+    assert sim.last_body()["model"] == "deepseek-ai/deepseek-v3.2"
+
+
+def test_fallback_accepts_the_key_when_only_the_probe_model_is_refused(plugin, sim, creds):
+    sim.state.balance = "absent"
+    saved = dict(sim.state.models)
+    try:
+        sim.state.models = {}  # every probe model is now unknown: 404, after authentication
+        assert validate(plugin, creds).single()["result"] is True
+        assert validate(plugin, {**creds, "api_key": "apikey-nope"}).error_type == "CredentialsValidateFailedError"
+    finally:
+        sim.state.models = saved
+
+
+def test_insufficient_balance_on_the_probe_fails_validation_with_the_top_up_hint(plugin, sim, creds):
+    sim.state.balance = "forbidden"
+    sim.inject("status", status=402, message="insufficient balance")
+    result = validate(plugin, creds)
+    assert result.error_type == "CredentialsValidateFailedError" and "top up" in result.message
 
 
 def test_fallback_never_picks_a_model_that_is_not_ready(plugin, sim, creds):

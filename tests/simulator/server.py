@@ -49,7 +49,8 @@ class Recorded:
 class SimState:
     api_key: str = DEFAULT_KEY
     models: dict[str, SimModel] = field(default_factory=lambda: dict(SIM_MODELS))
-    balance: str = "ok"  # "ok" | "forbidden" | "absent" | "insufficient"
+    balance: str = "ok"  # "ok" | "forbidden" | "absent" | "insufficient" | "broken"
+    models_listed: bool = True
     send_usage: bool = True
     embeddings_enabled: bool = False
     chat_latency_s: float = 0.0  # added before every chat answer (benchmarks)
@@ -104,6 +105,7 @@ class Simulator:
             self.state.requests.clear()
             self.state.send_usage = True
             self.state.balance = "ok"
+            self.state.models_listed = True
             self.state.embeddings_enabled = False
             self.state.chat_latency_s = 0.0
             self.state.embedding = embeddings.EmbeddingConfig()
@@ -168,7 +170,7 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             self.request_id = uuid.uuid4().hex
             self._record(None)
-            if self.path == "/v1/models":
+            if self.path == "/v1/models" and state.models_listed:
                 data = [model.listing() for model in state.models.values()]
                 return self._send_json(200, {"code": 200, "msg": "success", "data": data})
             if self.path == "/public/v1/balance":
@@ -217,6 +219,8 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
                 return self._send_json(403, {"error": error, "request_id": self.request_id})
             if state.balance == "absent":
                 return self._envelope(404, "not found")
+            if state.balance == "broken":
+                return self._envelope(500, "billing service unavailable")
             value = "0.000000" if state.balance == "insufficient" else "125.500000"
             return self._send_json(200, {"value": value, "currency": "usd"})
 
