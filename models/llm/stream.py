@@ -69,8 +69,16 @@ def _tool_calls(pending: dict[int, _PendingCall]) -> list[AssistantPromptMessage
     return calls
 
 
+def replay_body(reasoning: str, calls: list[AssistantPromptMessage.ToolCall]) -> dict[str, str] | None:
+    """Raw reasoning kept on a tool-calling turn, for messages.py to send back next turn
+    even if Dify stored the text without its <think> block."""
+    return {"reasoning_content": reasoning} if reasoning and calls else None
+
+
 def _chunk(model: str, text: str = "", **delta: Any) -> LLMResultChunk:
-    message = AssistantPromptMessage(content=text, tool_calls=delta.pop("tool_calls", []))
+    message = AssistantPromptMessage(
+        content=text, tool_calls=delta.pop("tool_calls", []), opaque_body=delta.pop("opaque_body", None)
+    )
     return LLMResultChunk(model=model, delta=LLMResultChunkDelta(index=0, message=message, **delta))
 
 
@@ -80,6 +88,7 @@ def stream_to_chunks(
     """Translate an openai chat-completion stream into Dify chunks, ending with usage."""
     in_think = False
     emitted: list[str] = []
+    reasoning_parts: list[str] = []
     pending: dict[int, _PendingCall] = {}
     finish_reason: str | None = None
     usage: tuple[int, int] | None = None
@@ -94,6 +103,7 @@ def stream_to_chunks(
             text = ""
             reasoning = reasoning_of(delta) if delta else None
             if reasoning:
+                reasoning_parts.append(reasoning)
                 text += reasoning if in_think else THINK_OPEN + reasoning
                 in_think = True
             if delta and delta.content:
@@ -120,7 +130,7 @@ def stream_to_chunks(
     calls = [] if finish_reason == "length" else _tool_calls(pending)
     if closing or calls:
         emitted.append(closing)
-        yield _chunk(model, closing, tool_calls=calls)
+        yield _chunk(model, closing, tool_calls=calls, opaque_body=replay_body("".join(reasoning_parts), calls))
     arguments = "".join(call.function.arguments for call in calls)
     prompt_tokens, completion_tokens = usage or estimate("".join(emitted) + arguments)
     yield _chunk(model, usage=make_usage(prompt_tokens, completion_tokens), finish_reason=finish_reason)
@@ -134,7 +144,8 @@ def completion_to_result(model: str, completion: Any, make_usage: UsageFactory, 
     if not completion.choices:
         raise InvokeConnectionError("AtlasCloud returned a response without choices; please retry.")
     message = completion.choices[0].message
-    text = wrap_reasoning(reasoning_of(message), message.content or "")
+    reasoning = reasoning_of(message)
+    text = wrap_reasoning(reasoning, message.content or "")
     pending = {
         index: _PendingCall(id=call.id, name=call.function.name, arguments=[call.function.arguments or ""])
         for index, call in enumerate(message.tool_calls or [])
@@ -145,6 +156,6 @@ def completion_to_result(model: str, completion: Any, make_usage: UsageFactory, 
     )
     return LLMResult(
         model=model,
-        message=AssistantPromptMessage(content=text, tool_calls=calls),
+        message=AssistantPromptMessage(content=text, tool_calls=calls, opaque_body=replay_body(reasoning or "", calls)),
         usage=make_usage(prompt_tokens, completion_tokens),
     )

@@ -128,6 +128,24 @@ def test_tool_loop_round_trips_ids_and_replays_reasoning(plugin, sim, creds):
     assert sent[2] == {"role": "tool", "tool_call_id": call["id"], "content": "18 C and sunny"}
 
 
+@pytest.mark.parametrize("stream", [True, False])
+def test_tool_turn_keeps_raw_reasoning_for_replay_even_without_think_tags(plugin, sim, creds, stream):
+    first = plugin.request(llm_request(KIMI, creds, [user("Weather in Paris?")], tools=[WEATHER], stream=stream))
+    assert first.ok, first.error
+    [carrier] = [o for o in first.outputs if o["delta"]["message"].get("tool_calls")]
+    body = carrier["delta"]["message"]["opaque_body"]
+    assert body["reasoning_content"].startswith("The user wrote:")
+    call = first.tool_calls()[0]
+    history = [
+        user("Weather in Paris?"),
+        # Dify stored only the answer text, without the <think> block; opaque_body carries it.
+        {"role": "assistant", "content": "", "tool_calls": [call], "opaque_body": body},
+        {"role": "tool", "content": "18 C", "tool_call_id": call["id"], "name": "get_weather"},
+    ]
+    assert plugin.request(llm_request(KIMI, creds, history, tools=[WEATHER])).ok
+    assert sim.last_body()["messages"][1]["reasoning_content"] == body["reasoning_content"]
+
+
 def test_assistant_history_without_tool_calls_drops_its_think_block(plugin, sim, creds):
     history = [user("a"), {"role": "assistant", "content": "<think>\nmulling\n</think>Answer A"}, user("b")]
     assert plugin.request(llm_request(QWEN, creds, history)).ok
