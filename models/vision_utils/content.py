@@ -19,6 +19,7 @@ from models.vision_utils.images import (
     prepare_image,
     sent_size,
 )
+from models.vision_utils.offload import run_blocking
 from models.vision_utils.policy import ImagePolicy
 
 # Extensions AtlasCloud's vision models read directly from a public URL.
@@ -59,7 +60,7 @@ def image_bytes(part: ImagePromptMessageContent) -> bytes:
 
 
 def prepare_part(part: ImagePromptMessageContent, limits: ImageLimits) -> PreparedImage:
-    return cache.cached(image_bytes(part), limits, prepare_image)
+    return cache.cached(image_bytes(part), limits, lambda raw, fit: run_blocking(prepare_image, raw, fit))
 
 
 def to_openai_image(part: ImagePromptMessageContent, policy: ImagePolicy, images_in_request: int) -> dict:

@@ -147,3 +147,15 @@ def test_pixel_caps_are_checked_from_the_header():
     with pytest.raises(ImageError, match="64 MP"):
         prepare_image(bomb_png(8001, 8000), LIMITS)
     assert sent_size(bomb_png(8000, 8000), LIMITS) == (1600, 1600), "64 MP exactly is accepted (5x box reduction)"
+
+
+def test_conversion_runs_on_a_real_thread_under_gevent():
+    import threading
+
+    import dify_plugin  # noqa: F401  (monkey-patches, as in the plugin process)
+
+    from models.vision_utils.offload import run_blocking
+
+    assert run_blocking(threading.get_native_id) != threading.get_native_id()
+    with pytest.raises(ImageError):
+        run_blocking(prepare_image, b"not an image", LIMITS)
