@@ -9,10 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from dify_plugin.entities.model import AIModelEntity
-from dify_plugin.errors.model import InvokeError
+from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeError
 
+from provider.connection import EndpointError
 from provider.errors import INVOKE_ERROR_MAPPING, to_invoke_error
 from provider.forms import FormError
+
+
+def validation_failure(error: Exception, credentials: Mapping, prefix: str) -> CredentialsValidateFailedError:
+    """Why a user-added model's credentials failed: the form's own words, else the mapped error."""
+    if isinstance(error, FormError | EndpointError):
+        return CredentialsValidateFailedError(str(error))
+    secret = str(credentials.get("api_key") or "") or None
+    return CredentialsValidateFailedError(f"{prefix}: {to_invoke_error(error, secret)}")
 
 
 class AtlasCloudModel:

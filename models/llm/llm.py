@@ -15,7 +15,6 @@ from dify_plugin import LargeLanguageModel
 from dify_plugin.entities.model import ModelFeature
 from dify_plugin.entities.model.llm import LLMResult, LLMResultChunk
 from dify_plugin.entities.model.message import ImagePromptMessageContent, PromptMessage, PromptMessageTool
-from dify_plugin.errors.model import CredentialsValidateFailedError
 
 from models.catalog import plugin_settings
 from models.llm.messages import to_openai_messages, to_openai_tools
@@ -23,13 +22,12 @@ from models.llm.request import build_chat_request
 from models.llm.schema import customizable_llm_schema
 from models.llm.stream import completion_to_result, stream_to_chunks
 from models.llm.tokens import count_prompt_tokens
-from models.shared import AtlasCloudModel
+from models.shared import AtlasCloudModel, validation_failure
 from models.vision_utils.content import estimate_image_tokens, to_openai_image
 from models.vision_utils.policy import ImagePolicy
 from models.vision_utils.tokens import count_text
-from provider.connection import EndpointError, connection_from_credentials, open_client
-from provider.errors import map_stream_errors, to_invoke_error
-from provider.forms import FormError
+from provider.connection import connection_from_credentials, open_client
+from provider.errors import map_stream_errors
 
 
 def count_images(messages: Sequence[PromptMessage]) -> int:
@@ -98,11 +96,8 @@ class AtlasCloudLargeLanguageModel(AtlasCloudModel, LargeLanguageModel):
             client.chat.completions.create(
                 model=model, messages=[{"role": "user", "content": "ping"}], max_tokens=16, stream=False
             )
-        except (FormError, EndpointError) as error:
-            raise CredentialsValidateFailedError(str(error)) from error
         except Exception as error:
-            secret = str(credentials.get("api_key") or "") or None
-            raise CredentialsValidateFailedError(f"Model '{model}': {to_invoke_error(error, secret)}") from error
+            raise validation_failure(error, credentials, f"Model '{model}'") from error
 
     def _supports(self, model: str, credentials: Mapping[str, Any], feature: ModelFeature) -> bool:
         schema = self.get_model_schema(model, credentials)

@@ -6,8 +6,6 @@ User-added rerank models may pick the native protocol for an endpoint that serve
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from collections.abc import Mapping, Sequence
 
@@ -24,12 +22,11 @@ from models.rerank.native import NativeRerankError, rank_native
 from models.rerank.prompt import RankItem
 from models.rerank.ranker import RankOutcome, rank_with_llm
 from models.rerank.settings import RerankSettings, customizable_rerank_schema, settings_from_form, settings_from_yaml
-from models.shared import AtlasCloudModel
+from models.shared import AtlasCloudModel, validation_failure
 from models.vision_utils.content import to_openai_image
 from models.vision_utils.policy import ImagePolicy
-from provider.connection import EndpointError, connection_from_credentials, open_client
+from provider.connection import connection_from_credentials, open_client
 from provider.errors import to_invoke_error
-from provider.forms import FormError
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
@@ -130,11 +127,8 @@ class AtlasCloudRerankModel(AtlasCloudModel, RerankModel):
     def validate_credentials(self, model: str, credentials: Mapping) -> None:
         try:
             result = self._invoke(model, dict(credentials), "What is AtlasCloud?", ["AtlasCloud serves AI models."])
-        except (FormError, EndpointError) as error:
-            raise CredentialsValidateFailedError(str(error)) from error
         except Exception as error:
-            mapped = to_invoke_error(error, str(credentials.get("api_key") or "") or None)
-            raise CredentialsValidateFailedError(f"Rerank model '{model}': {mapped}") from error
+            raise validation_failure(error, credentials, f"Rerank model '{model}'") from error
         if not result.docs:
             raise CredentialsValidateFailedError(f"Rerank model '{model}' returned no score for a test document.")
 
@@ -148,11 +142,8 @@ def _rank_item(item: MultiModalContent, images_in_request: int) -> RankItem:
 
 
 def _image_part(content: str) -> ImagePromptMessageContent:
-    """Dify sends image documents as base64 (or a data URI / URL); the converter sniffs the format."""
+    """Dify sends image documents as base64 (or a data URI / URL); the shared converter validates
+    the data and sniffs the format."""
     if content.startswith(("http://", "https://", "data:")):
         return ImagePromptMessageContent(format="", mime_type="image/*", url=content, detail="low")
-    try:
-        base64.b64decode(content[:64] + "=" * (-len(content[:64]) % 4), validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise InvokeBadRequestError("An image document is neither base64 data nor a URL.") from error
     return ImagePromptMessageContent(format="", mime_type="image/*", base64_data=content, detail="low")

@@ -15,7 +15,7 @@ from dify_plugin.entities.model import EmbeddingInputType, PriceType
 from dify_plugin.entities.model.text_embedding import EmbeddingUsage, TextEmbeddingResult
 from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeBadRequestError, InvokeError
 
-from models.shared import AtlasCloudModel
+from models.shared import AtlasCloudModel, validation_failure
 from models.text_embedding.batching import (
     MAX_TOKENS_PER_REQUEST,
     SAFETY_MARGIN,
@@ -23,12 +23,11 @@ from models.text_embedding.batching import (
     plan_batches,
     split_into_pieces,
 )
-from models.text_embedding.embed import EmbeddingReplyError, embed_all
+from models.text_embedding.embed import embed_all
 from models.text_embedding.settings import customizable_embedding_schema, embedding_settings
 from models.vision_utils.tokens import count_text
-from provider.connection import EndpointError, connection_from_credentials, open_client
+from provider.connection import connection_from_credentials, open_client
 from provider.errors import is_not_found, to_invoke_error
-from provider.forms import FormError
 
 
 def not_served(model: str, error: InvokeError) -> str:
@@ -59,7 +58,7 @@ class AtlasCloudTextEmbeddingModel(AtlasCloudModel, TextEmbeddingModel):
         try:
             vectors, tokens = embed_all(open_client(connection), model, batches, settings.dimensions)
             embeddings = merge_windows(pieces, vectors, len(texts))
-        except (EmbeddingReplyError, ValueError) as error:
+        except ValueError as error:  # EmbeddingReplyError, or a zero vector that cannot be normalised
             raise InvokeBadRequestError(f"Embedding model '{model}': {error}") from error
         except Exception as error:
             mapped = to_invoke_error(error, connection.api_key)
@@ -78,12 +77,11 @@ class AtlasCloudTextEmbeddingModel(AtlasCloudModel, TextEmbeddingModel):
             client = open_client(connection_from_credentials(credentials), max_retries=1)
             extra = {"dimensions": settings.dimensions} if settings.dimensions else {}
             client.embeddings.create(model=model, input=["ping"], **extra)
-        except (FormError, EndpointError) as error:
-            raise CredentialsValidateFailedError(str(error)) from error
         except Exception as error:
-            mapped = to_invoke_error(error, str(credentials.get("api_key") or "") or None)
-            message = not_served(model, mapped) if is_not_found(error) else f"Embedding model '{model}': {mapped}"
-            raise CredentialsValidateFailedError(message) from error
+            if is_not_found(error):
+                secret = str(credentials.get("api_key") or "") or None
+                raise CredentialsValidateFailedError(not_served(model, to_invoke_error(error, secret))) from error
+            raise validation_failure(error, credentials, f"Embedding model '{model}'") from error
 
     def _usage(self, model: str, credentials: dict, tokens: int) -> EmbeddingUsage:
         price = self.get_price(model=model, credentials=credentials, price_type=PriceType.INPUT, tokens=tokens)

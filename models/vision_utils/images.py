@@ -8,6 +8,7 @@ that already fits, is JPEG/PNG/WEBP and carries no metadata is passed through un
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 import warnings
@@ -88,8 +89,6 @@ class PreparedImage:
 
     @property
     def data_uri(self) -> str:
-        import base64
-
         return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
 
 

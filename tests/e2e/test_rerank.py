@@ -219,6 +219,16 @@ def test_image_query_is_supported(plugin, sim, creds):
     assert [d["index"] for d in result["docs"]] == [1]
 
 
+def test_bad_image_documents_are_clear_bad_requests(plugin, sim, creds):
+    docs = [{"content": "%%% not base64 %%%", "content_type": "image"}]
+    result = plugin.request(
+        action_request("invoke_multimodal_rerank", "rerank", VISION_RANKER, creds,
+                       query={"content": "x", "content_type": "text"}, docs=docs, score_threshold=None, top_n=None)
+    )  # fmt: skip
+    assert result.error_type == "InvokeBadRequestError" and "not valid base64" in result.message
+    assert ranker_calls(sim) == []
+
+
 def test_multimodal_rerank_needs_a_vision_ranker(plugin, sim, creds):
     docs = [{"content": colour_image((1, 2, 3)), "content_type": "image"}]
     result = plugin.request(
