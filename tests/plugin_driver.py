@@ -8,6 +8,7 @@ chunked reply carries that session's events; `GET /health` means ready.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -26,10 +27,19 @@ from typing import Any
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 60
+# dify-plugin-daemon reads plugin output with a bufio.Scanner capped at PLUGIN_RUNTIME_MAX_BUFFER_SIZE
+# (5 MiB): a line plus its newline must fit, or the scan fails. On stdio the daemon then kills the
+# plugin process (internal/core/local_runtime/instance.go: StartStdout); in serverless mode the
+# session fails (internal/core/serverless_runtime/io.go). The driver does the same.
+DAEMON_MAX_LINE_BYTES = 5 * 1024 * 1024 - 1
 
 
 class ProtocolError(RuntimeError):
     pass
+
+
+class LineCapExceeded(ProtocolError):
+    """The plugin wrote a line the real daemon cannot read: in production this kills the plugin."""
 
 
 @dataclass
@@ -99,6 +109,9 @@ class PluginProcess:
         self.stdout_lines: list[str] = []
         # Raw session events as received, from stdout (local) or HTTP bodies (serverless).
         self.wire_lines: list[str] = []
+        # The size of the longest line the plugin wrote, and why the driver killed it (if it did).
+        self.longest_line = 0
+        self.killed_for: str | None = None
         self._sessions: dict[str, queue.Queue[dict[str, Any] | None]] = {}
         self._lock = threading.Lock()
         self._ready = threading.Event()
@@ -149,7 +162,8 @@ class PluginProcess:
                 self.process.wait(timeout=5)
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if stream:
-                stream.close()
+                with contextlib.suppress(BrokenPipeError):  # the process is gone; so is its pipe
+                    stream.close()
 
     def __enter__(self) -> PluginProcess:
         return self
@@ -168,6 +182,11 @@ class PluginProcess:
     def _read_stdout(self) -> None:
         assert self.process.stdout
         for raw in self.process.stdout:
+            size = len(raw.rstrip(b"\n"))
+            self.longest_line = max(self.longest_line, size)
+            if size > DAEMON_MAX_LINE_BYTES:
+                self._kill_for_long_line(size)
+                return
             line = raw.decode("utf-8", "replace").strip()
             if not line:
                 continue
@@ -179,6 +198,16 @@ class PluginProcess:
             except ValueError:
                 continue  # e.g. Flask's banner in serverless mode
             self._dispatch(event)
+
+    def _kill_for_long_line(self, size: int) -> None:
+        """What the daemon does when a stdout line overflows its scanner: kill the process,
+        failing every session on it."""
+        self.killed_for = f"stdout line of {size} bytes exceeds the daemon's {DAEMON_MAX_LINE_BYTES + 1}-byte buffer"
+        self.process.kill()
+        with self._lock:
+            inboxes = list(self._sessions.values())
+        for inbox in inboxes:
+            inbox.put(None)
 
     def _read_stderr(self) -> None:
         assert self.process.stderr
@@ -218,6 +247,8 @@ class PluginProcess:
         }
         if self.mode == "serverless":
             return self._request_http(envelope, timeout, on_output)
+        if self.killed_for:
+            raise LineCapExceeded(f"plugin was killed: {self.killed_for}")
         inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
         with self._lock:
             self._sessions[session_id] = inbox
@@ -225,12 +256,18 @@ class PluginProcess:
         self.process.stdin.write((json.dumps(envelope) + "\n").encode())
         self.process.stdin.flush()
         try:
-            return _collect(lambda: inbox.get(timeout=timeout), on_output)
+            return _collect(lambda: self._next_message(inbox, timeout), on_output)
         except queue.Empty as error:
             raise ProtocolError(f"no end of session within {timeout}s: {self.stderr_tail()}") from error
         finally:
             with self._lock:
                 self._sessions.pop(session_id, None)
+
+    def _next_message(self, inbox: queue.Queue[dict[str, Any] | None], timeout: float) -> dict[str, Any]:
+        message = inbox.get(timeout=timeout)
+        if message is None:
+            raise LineCapExceeded(f"plugin was killed: {self.killed_for}")
+        return message
 
     def _request_http(
         self, envelope: dict[str, Any], timeout: float, on_output: Callable[[Any], None] | None
@@ -242,7 +279,15 @@ class PluginProcess:
             method="POST",
         )
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = response.read().decode("utf-8")
+            raw_body = response.read()
+        for raw_line in raw_body.split(b"\n"):
+            self.longest_line = max(self.longest_line, len(raw_line))
+            if len(raw_line) > DAEMON_MAX_LINE_BYTES:
+                raise LineCapExceeded(
+                    f"serverless reply line of {len(raw_line)} bytes exceeds the daemon's "
+                    f"{DAEMON_MAX_LINE_BYTES + 1}-byte buffer: the daemon fails this session"
+                )
+        body = raw_body.decode("utf-8")
         self.wire_lines += [line for line in body.split("\n") if line.strip()]
         messages = iter(json.loads(line)["data"] for line in body.split("\n") if line.strip() and '"session"' in line)
         return _collect(lambda: next(messages, {"type": "end", "data": {}}), on_output)
