@@ -1,4 +1,4 @@
-"""What every AtlasCloud model type shares: the error table and the user-added-model hook.
+"""What every AtlasCloud model type shares: the error choke point and the user-added-model hook.
 
 Mixed in before the SDK base class (`class X(AtlasCloudModel, LargeLanguageModel)`), so all
 model types report failures through provider/errors.py the same way.
@@ -11,17 +11,21 @@ from collections.abc import Callable, Mapping
 from dify_plugin.entities.model import AIModelEntity
 from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeError
 
-from provider.connection import EndpointError
-from provider.errors import INVOKE_ERROR_MAPPING, to_invoke_error
+from provider.connection import Connection, connection_from_credentials
+from provider.errors import to_invoke_error, validation_failed
 from provider.forms import FormError
+from provider.user_errors import UserInputError
 
 
 def validation_failure(error: Exception, credentials: Mapping, prefix: str) -> CredentialsValidateFailedError:
     """Why a user-added model's credentials failed: the form's own words, else the mapped error."""
-    if isinstance(error, FormError | EndpointError):
-        return CredentialsValidateFailedError(str(error))
-    secret = str(credentials.get("api_key") or "") or None
-    return CredentialsValidateFailedError(f"{prefix}: {to_invoke_error(error, secret)}")
+    connection: Connection | None = None
+    if not isinstance(error, UserInputError):
+        try:
+            connection = connection_from_credentials(credentials)
+        except UserInputError:
+            connection = None
+    return validation_failed(error, connection, prefix)
 
 
 class AtlasCloudModel:
@@ -36,7 +40,11 @@ class AtlasCloudModel:
 
     @property
     def _invoke_error_mapping(self) -> dict[type[InvokeError], list[type[Exception]]]:
-        return INVOKE_ERROR_MAPPING
+        # Unused: `_transform_invoke_error` below maps every error itself; the SDK requires the property.
+        return {InvokeError: [Exception]}
 
     def _transform_invoke_error(self, error: Exception) -> InvokeError:
         return to_invoke_error(error)
+
+
+__all__ = ["AtlasCloudModel", "CredentialsValidateFailedError", "validation_failure"]

@@ -17,5 +17,5 @@ class AtlasCloudProvider(ModelProvider):
         try:
             connection = connection_from_credentials(credentials)
         except EndpointError as error:
-            raise CredentialsValidateFailedError(str(error)) from error
+            raise CredentialsValidateFailedError(str(error)) from None
         verify_api_key(connection, predefined_model_ids())

@@ -1,18 +1,27 @@
-"""One table from AtlasCloud / transport failures to Dify's `Invoke*Error` classes.
+"""Every failure -> the right Dify `Invoke*Error`, through one choke point that redacts secrets.
 
 AtlasCloud answers errors with `{code, msg, request_id, data}` (not OpenAI's `{"error": ...}`),
-and its billing API with OpenAI's shape; both are read here so that every model type
-reports the server's own words plus the request id a support ticket needs.
+its billing API with OpenAI's shape, and gateways with anything (HTML pages included); all are
+read here so that every model type reports the server's own words plus the request id a
+support ticket needs. Errors that a server reports inside a 200 reply keep their own code: no
+HTTP status is invented.
+
+Nothing that reaches Dify may carry the API key or URL credentials: `to_invoke_error` redacts,
+and `guard` / `map_stream_errors` raise `from None`, because the SDK forwards chained
+exceptions (with the upstream's text) in the traceback it sends to Dify.
 """
 
 from __future__ import annotations
 
+import html
+import logging
+import re
 from collections.abc import Callable, Generator, Iterator
-from typing import Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
-import httpx2
-import openai
 from dify_plugin.errors.model import (
+    CredentialsValidateFailedError,
     InvokeAuthorizationError,
     InvokeBadRequestError,
     InvokeConnectionError,
@@ -21,52 +30,16 @@ from dify_plugin.errors.model import (
     InvokeServerUnavailableError,
 )
 
+from provider.user_errors import UserInputError
+
+if TYPE_CHECKING:
+    from provider.connection import Connection
+
+logger = logging.getLogger(__name__)
+
 BILLING_URL = "https://www.atlascloud.ai/console/billing"
 KEYS_URL = "https://www.atlascloud.ai/console/api-keys"
-
-# Every Dify error class a model may raise; the SDK's `_invoke_error_mapping` contract.
-INVOKE_ERROR_MAPPING: dict[type[InvokeError], list[type[Exception]]] = {
-    InvokeConnectionError: [openai.APIConnectionError, httpx2.TransportError],
-    InvokeServerUnavailableError: [openai.InternalServerError],
-    InvokeRateLimitError: [openai.RateLimitError],
-    InvokeAuthorizationError: [openai.AuthenticationError, openai.PermissionDeniedError],
-    InvokeBadRequestError: [openai.BadRequestError, openai.NotFoundError, openai.UnprocessableEntityError],
-}
-
-
-class UpstreamError(Exception):
-    """An error AtlasCloud reported inside a 200 response (for example in a stream chunk)."""
-
-    def __init__(self, status: int, message: str, request_id: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.request_id = request_id
-
-
-def envelope_message(body: object) -> str | None:
-    """The human message from either AtlasCloud's or OpenAI's error envelope."""
-    if isinstance(body, str):
-        return body.strip() or None
-    if not isinstance(body, dict):
-        return None
-    for key in ("msg", "message"):
-        if isinstance(body.get(key), str) and body[key].strip():
-            return body[key].strip()
-    nested = body.get("error")
-    if isinstance(nested, dict | str):
-        return envelope_message(nested)
-    return None
-
-
-def _request_id(error: openai.APIStatusError) -> str | None:
-    body = error.body if isinstance(error.body, dict) else {}
-    return body.get("request_id") or error.response.headers.get("x-request-id")
-
-
-def _with_request_id(text: str, request_id: str | None) -> str:
-    return f"{text} (request id: {request_id})" if request_id else text
-
+MAX_MESSAGE_CHARS = 400
 
 # status -> (Dify error, what the user should do); anything else 4xx is a bad request, 5xx unavailable.
 _STATUS_TABLE: dict[int, tuple[type[InvokeError], str]] = {
@@ -75,58 +48,205 @@ _STATUS_TABLE: dict[int, tuple[type[InvokeError], str]] = {
     403: (InvokeAuthorizationError, "This key may not use this model (for example a Coding Plan key)."),
     404: (InvokeBadRequestError, "Check the model id (full, case-sensitive, e.g. 'deepseek-ai/deepseek-v3.2')."),
     413: (InvokeBadRequestError, "The request is larger than AtlasCloud's 50 MB limit; send fewer or smaller files."),
-    429: (InvokeRateLimitError, "AtlasCloud's rate limit for this account and model was reached; retry later."),
+    429: (InvokeRateLimitError, "The rate limit for this account and model was reached; retry later."),
 }
+# Error codes servers put inside a 200 reply, by the HTTP status they stand for.
+_CODE_WORDS: dict[str, int] = {
+    "rate_limit": 429,
+    "too_many_requests": 429,
+    "insufficient_quota": 402,
+    "insufficient_balance": 402,
+    "authentication": 401,
+    "invalid_api_key": 401,
+    "unauthorized": 401,
+    "permission": 403,
+    "forbidden": 403,
+    "not_found": 404,
+    "model_not_found": 404,
+    "invalid_request": 400,
+    "bad_request": 400,
+    "context_length": 400,
+}
+# (pattern, replacement): URL credentials, then anything shaped like a key, ours or not.
+_SECRET_PATTERNS = (
+    (re.compile(r"(?<=://)[^/\s@]+@"), "***@"),
+    (re.compile(r"\b(?:apikey|sk|ak)-[A-Za-z0-9_\-]{8,}"), "***"),
+    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._\-]{8,}"), "Bearer ***"),
+)
+_TAG = re.compile(r"<[^>]*>")
+_TITLE = re.compile(r"(?is)<title[^>]*>(.*?)</title>")
 
 
-def error_for_status(status: int, message: str, request_id: str | None) -> InvokeError:
-    """Pick the Dify error class and wording for an HTTP status from AtlasCloud."""
+class UpstreamError(Exception):
+    """An error the server reported inside a 200 reply (an SSE event or the JSON body)."""
+
+    def __init__(self, code: object, message: str, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+
+    @property
+    def status(self) -> int:
+        """The HTTP status the code stands for (500 when it names none)."""
+        return status_of_code(self.code)
+
+
+class ReplyError(Exception):
+    """The server's reply cannot be read (malformed JSON, HTML, non-UTF-8, an aborted answer)."""
+
+
+class BudgetExceeded(Exception):
+    """The plugin's own time budget for one invocation ran out."""
+
+
+def status_of_code(code: object) -> int:
+    """`429`, `"429"`, `"rate_limit_exceeded"` -> 429; anything unknown -> 500."""
+    text = str(code).strip().lower() if code is not None else ""
+    if text.isdigit() and 400 <= int(text) <= 599:
+        return int(text)
+    for word, status in _CODE_WORDS.items():
+        if word in text:
+            return status
+    return 500
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Remove the API key (and anything shaped like a key or URL credentials) from `text`."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def readable(body: object) -> str | None:
+    """The human message of an error body: AtlasCloud's, OpenAI's, plain text or an HTML page."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, dict):
+        for key in ("msg", "message", "detail", "error_description"):
+            if isinstance(body.get(key), str) and body[key].strip():
+                return _clip(body[key])
+        nested = body.get("error")
+        return readable(nested) if isinstance(nested, dict | str) else None
+    if not isinstance(body, str) or not body.strip():
+        return None
+    if "<" in body and ">" in body:  # an HTML error page from a proxy or CDN
+        title = _TITLE.search(body)
+        body = html.unescape(_TAG.sub(" ", title.group(1) if title else body))
+    return _clip(body)
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 3] + "..."
+
+
+def sentence(text: str) -> str:
+    """`text` ending in exactly one full stop (servers often end their messages with one)."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def _with_request_id(text: str, request_id: str | None) -> str:
+    return f"{text} (request id: {request_id})" if request_id else text
+
+
+def _classed(status: int) -> tuple[type[InvokeError], str]:
     if status in _STATUS_TABLE:
-        error_class, advice = _STATUS_TABLE[status]
-    elif status >= 500:
-        error_class, advice = InvokeServerUnavailableError, "AtlasCloud is unavailable."
-    else:
-        error_class, advice = InvokeBadRequestError, ""
-    text = f"AtlasCloud answered {status}: {message}. {advice}".rstrip()
+        return _STATUS_TABLE[status]
+    if status >= 500:
+        return InvokeServerUnavailableError, "The service is unavailable; retry later."
+    return InvokeBadRequestError, ""
+
+
+def error_for_status(status: int, message: str, request_id: str | None, label: str = "AtlasCloud") -> InvokeError:
+    """A Dify error for an HTTP status the server really answered."""
+    error_class, advice = _classed(status)
+    text = f"{label} answered HTTP {status}: {sentence(message)} {advice}".rstrip()
     return error_class(_with_request_id(text, request_id))
 
 
+def error_in_reply(error: UpstreamError, label: str = "AtlasCloud") -> InvokeError:
+    """A Dify error for an error the server reported inside a 200 reply, by its own code."""
+    error_class, advice = _classed(error.status)
+    code = f" (code {error.code})" if error.code not in (None, "") else ""
+    text = f"{label} reported an error in its reply{code}: {sentence(error.message)} {advice}".rstrip()
+    return error_class(_with_request_id(text, error.request_id))
+
+
+def to_invoke_error(error: BaseException, connection: Connection | None = None) -> InvokeError:
+    """Map any failure to the right Dify error, with every secret removed."""
+    label = connection.label if connection is not None else "AtlasCloud"
+    mapped = _classify(error, label)
+    secrets = (connection.api_key,) if connection is not None else ()
+    return type(mapped)(redact(mapped.description or str(mapped), secrets))
+
+
+def _classify(error: BaseException, label: str) -> InvokeError:
+    import httpx2
+    import openai
+
+    if isinstance(error, InvokeError):
+        return error
+    if isinstance(error, UserInputError):
+        return InvokeBadRequestError(str(error))
+    if isinstance(error, UpstreamError):
+        return error_in_reply(error, label)
+    if isinstance(error, ReplyError):
+        return InvokeServerUnavailableError(f"{label} sent a reply the plugin cannot read: {sentence(str(error))}")
+    if isinstance(error, BudgetExceeded):
+        return InvokeConnectionError(str(error))
+    if isinstance(error, openai.APIStatusError):
+        message = readable(error.body) or error.response.reason_phrase or "no details"
+        request_id = error.body.get("request_id") if isinstance(error.body, dict) else None
+        return error_for_status(
+            error.status_code, message, request_id or error.response.headers.get("x-request-id"), label
+        )
+    if isinstance(error, openai.APITimeoutError | httpx2.TimeoutException):
+        return InvokeConnectionError(f"{label} did not answer in time (timeout); retry, or check the network.")
+    if isinstance(error, openai.APIConnectionError | httpx2.TransportError):
+        return InvokeConnectionError(
+            f"Could not reach {label}, or the connection dropped; retry, or check the network."
+        )
+    logger.error("unexpected failure while talking to %s: %s", label, redact(repr(error)))
+    return InvokeError(
+        f"The AtlasCloud plugin failed unexpectedly while talking to {label}; retry, or see the plugin log."
+    )
+
+
 def is_not_found(error: BaseException) -> bool:
-    """AtlasCloud answered 404: the model or route does not exist for this key."""
+    """The server answered 404: the model or route does not exist for this key."""
+    import openai
+
     return isinstance(error, openai.NotFoundError) or (isinstance(error, UpstreamError) and error.status == 404)
 
 
-def to_invoke_error(error: BaseException, secret: str | None = None) -> InvokeError:
-    """Map any failure to the right Dify error, never echoing `secret` (the API key)."""
-    mapped = _classify(error)
-    if secret and secret in (mapped.description or ""):
-        mapped = type(mapped)(mapped.description.replace(secret, "***"))
-    return mapped
+@contextmanager
+def guard(connection: Connection | None) -> Iterator[None]:
+    """Anything raised inside becomes a redacted Dify error with no chained upstream exception."""
+    try:
+        yield
+    except Exception as error:
+        raise to_invoke_error(error, connection) from None
 
 
-def _classify(error: BaseException) -> InvokeError:
-    if isinstance(error, InvokeError):
-        return error
-    if isinstance(error, UpstreamError):
-        return error_for_status(error.status, error.message, error.request_id)
-    if isinstance(error, openai.APIStatusError):
-        message = envelope_message(error.body) or error.response.reason_phrase or "no details"
-        return error_for_status(error.status_code, message, _request_id(error))
-    if isinstance(error, openai.APITimeoutError):
-        return InvokeConnectionError("AtlasCloud did not answer in time (timeout); retry, or check the network.")
-    if isinstance(error, openai.APIConnectionError | httpx2.TransportError):
-        return InvokeConnectionError(f"Could not reach AtlasCloud or the connection dropped: {error}")
-    if isinstance(error, openai.APIError):
-        return InvokeServerUnavailableError(f"AtlasCloud reported an error: {error.message}")
-    if isinstance(error, ValueError):
-        return InvokeBadRequestError(str(error))
-    return InvokeError(f"Unexpected failure ({type(error).__name__}): {error}")
+def validation_failed(
+    error: BaseException, connection: Connection | None, prefix: str
+) -> CredentialsValidateFailedError:
+    """Why credentials failed: the user's own mistake in its words, else the mapped upstream error."""
+    if isinstance(error, UserInputError):
+        return CredentialsValidateFailedError(redact(str(error)))
+    mapped = to_invoke_error(error, connection)
+    return CredentialsValidateFailedError(f"{prefix}: {mapped.description}")
 
 
 def map_stream_errors[T](
-    chunks: Iterator[T], secret: str | None, on_close: Callable[[], None] | None = None
+    chunks: Iterator[T], connection: Connection | None, on_close: Callable[[], None] | None = None
 ) -> Generator[T, None, None]:
-    """Re-raise anything raised while a stream is iterated as a Dify error.
+    """Re-raise anything raised while a stream is iterated as a redacted Dify error.
 
     The SDK maps exceptions from `_invoke` itself but not those raised while Dify
     consumes the returned generator, which is when streamed requests actually run.
@@ -135,19 +255,34 @@ def map_stream_errors[T](
         yield from chunks
     except GeneratorExit:
         raise
-    except BaseException as error:
-        if isinstance(error, KeyboardInterrupt | SystemExit):
-            raise
-        raise to_invoke_error(error, secret) from error
+    except Exception as error:
+        raise to_invoke_error(error, connection) from None
     finally:
         if on_close is not None:
             on_close()
 
 
-def status_from_chunk(extra: dict[str, Any]) -> UpstreamError | None:
-    """An AtlasCloud error envelope delivered as a stream chunk, if this is one."""
-    if "msg" not in extra and "error" not in extra:
+def error_of_payload(payload: Any) -> UpstreamError | None:
+    """An error object a server sent instead of (or inside) a completion, if this is one.
+
+    Shapes seen: OpenAI's `{"error": {"message", "code", "type"}}` (OpenRouter sends it inside a
+    chunk that also has `choices`), AtlasCloud's `{"code", "msg", "request_id"}`, vLLM's
+    `{"object": "error", "message", "code"}`.
+    """
+    if not isinstance(payload, dict):
         return None
-    code = extra.get("code")
-    status = int(code) if isinstance(code, int | str) and str(code).isdigit() else 500
-    return UpstreamError(status, envelope_message(extra) or "stream error", extra.get("request_id"))
+    nested = payload.get("error")
+    if isinstance(nested, dict) and nested:
+        code = nested.get("code") if nested.get("code") not in (None, "") else nested.get("type")
+        return UpstreamError(code, readable(nested) or "no details", payload.get("request_id"))
+    if isinstance(nested, str) and nested.strip():
+        return UpstreamError(payload.get("code"), _clip(nested), payload.get("request_id"))
+    if payload.get("choices"):
+        return None
+    is_envelope = "msg" in payload and "code" in payload
+    if is_envelope or payload.get("object") == "error":
+        code = payload.get("code")
+        if is_envelope and str(code) in ("0", "200"):
+            return None  # AtlasCloud's success envelope
+        return UpstreamError(code or payload.get("type"), readable(payload) or "no details", payload.get("request_id"))
+    return None

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
+from provider.user_errors import UserInputError
 
-class FormError(ValueError):
+
+class FormError(UserInputError):
     """A field of the model form holds a value the plugin cannot use."""
 
 

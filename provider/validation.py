@@ -3,77 +3,99 @@
 `GET /v1/models` answers without a key, so it proves nothing. The billing API's
 `GET /public/v1/balance` needs the key and costs nothing: 200 proves the key, 401 refutes it.
 Any other answer (403 for keys without billing permission, 404 on gateways without that
-route, an unreadable body) is inconclusive, and a one-token completion decides instead.
+route, an unreadable body) is inconclusive, and a 16-token completion decides instead.
 
-AtlasCloud authenticates before it routes, so that completion proves the key even when the
-probe model has left the catalog: 401/403 refute the key, while 400/404/422 mean the key was
-accepted and only the probe request was refused.
+A refusal of that completion proves the key only when the reply shows that authentication
+passed: AtlasCloud's own `{code, msg}` envelope refusing the probe *model* (AtlasCloud
+authenticates before it routes). Gateways such as LiteLLM answer 400 to every call with a
+bad key, so any other refusal fails validation with the server's words.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-import openai
 from dify_plugin.errors.model import CredentialsValidateFailedError
 
 from provider.connection import Connection, open_client
-from provider.errors import to_invoke_error
+from provider.errors import validation_failed
+from provider.transport import Deadline, with_retries
 
-# Answers to the probe completion that can only come after the key was accepted.
-_AUTHENTICATED_REFUSALS = {400, 404, 422}
+if TYPE_CHECKING:
+    import openai
+
+# Validation is interactive: an administrator is waiting for the form to answer.
+VALIDATION_BUDGET_S = 60.0
+_MODEL_REFUSALS = {400, 404, 422}
 
 
 def verify_api_key(connection: Connection, preferred_models: Sequence[str]) -> None:
     """Raise CredentialsValidateFailedError with an actionable message if the key is unusable."""
-    client = open_client(connection, max_retries=1)
+    import openai
+
+    deadline = Deadline.start(VALIDATION_BUDGET_S)
+    client = open_client(connection)
+    prefix = f"{connection.label} credentials check failed"
     try:
-        client.get(connection.balance_url, cast_to=object)
-        return
-    except openai.APIStatusError as error:
-        if error.status_code == 401:
-            raise _failed(error, connection) from error
-    except openai.APIConnectionError as error:
-        raise _failed(error, connection) from error
-    except (ValueError, TypeError):
-        pass  # a body we cannot read: inconclusive
-    _verify_with_completion(client, connection, preferred_models)
+        balance_url = connection.balance_url
+        if balance_url:
+            try:
+                with_retries(deadline, lambda t: client.get(balance_url, cast_to=object, options={"timeout": t}))
+                return
+            except openai.APIStatusError as error:
+                if error.status_code == 401:
+                    raise
+            except (ValueError, TypeError):
+                pass  # a body we cannot read: inconclusive
+        _verify_with_completion(client, deadline, preferred_models)
+    except CredentialsValidateFailedError:
+        raise
+    except Exception as error:
+        raise validation_failed(error, connection, prefix) from None
 
 
-def _verify_with_completion(client: openai.OpenAI, connection: Connection, preferred: Sequence[str]) -> None:
+def _verify_with_completion(client: openai.OpenAI, deadline: Deadline, preferred: Sequence[str]) -> None:
+    import openai
+
+    model = pick_probe_model(client, deadline, preferred)
     try:
-        client.chat.completions.create(
-            model=pick_probe_model(client, preferred),
-            messages=[{"role": "user", "content": "ping"}],
-            max_tokens=16,
-            stream=False,
+        with_retries(
+            deadline,
+            lambda t: client.chat.completions.with_raw_response.create(
+                model=model, messages=[{"role": "user", "content": "ping"}], max_tokens=16, stream=False, timeout=t
+            ),
         )
     except openai.APIStatusError as error:
-        if error.status_code not in _AUTHENTICATED_REFUSALS:
-            raise _failed(error, connection) from error
-    except openai.APIError as error:
-        raise _failed(error, connection) from error
+        if not refuses_only_the_model(error.status_code, error.body, model):
+            raise
 
 
-def pick_probe_model(client: openai.OpenAI, preferred: Sequence[str]) -> str:
+def refuses_only_the_model(status: int, body: Any, model: str) -> bool:
+    """True for AtlasCloud's envelope refusing the probe model itself, which happens after authentication."""
+    if status not in _MODEL_REFUSALS or not isinstance(body, dict):
+        return False
+    message = body.get("msg")
+    if "code" not in body or not isinstance(message, str):
+        return False
+    return model.lower() in message.lower() or "model" in message.lower()
+
+
+def pick_probe_model(client: openai.OpenAI, deadline: Deadline, preferred: Sequence[str]) -> str:
     """The first preferred model the endpoint lists as ready, else any listed one, else the first preferred."""
+    import openai
+
     try:
-        listed = client.get("/models", cast_to=object)
+        listed = client.get("/models", cast_to=object, options={"timeout": deadline.timeout()})
     except (openai.APIError, ValueError, TypeError):
         listed = None
     entries = listed.get("data") if isinstance(listed, dict) else None
     ready = [
         entry["id"]
-        for entry in entries or []
+        for entry in (entries if isinstance(entries, list) else [])
         if isinstance(entry, dict) and isinstance(entry.get("id"), str) and entry.get("is_ready") is not False
     ]
     for model in preferred:
         if model in ready:
             return model
     return ready[0] if ready else preferred[0]
-
-
-def _failed(error: Exception, connection: Connection) -> CredentialsValidateFailedError:
-    return CredentialsValidateFailedError(
-        f"AtlasCloud credentials check failed: {to_invoke_error(error, connection.api_key)}"
-    )

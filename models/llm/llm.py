@@ -1,8 +1,8 @@
 """The Dify LargeLanguageModel for AtlasCloud: a thin router over the focused modules.
 
 Data flows one way: Dify request -> messages.py / request.py (images via vision_utils)
--> the shared client (provider/connection.py) -> stream.py -> Dify chunks; any failure on
-the way -> provider/errors.py.
+-> upstream.py (the shared client, within the invocation's deadline) -> dialect.py / answer.py
+-> stream.py -> Dify chunks; any failure on the way -> provider/errors.py, redacted.
 """
 
 from __future__ import annotations
@@ -18,16 +18,21 @@ from dify_plugin.entities.model.message import ImagePromptMessageContent, Prompt
 
 from models.catalog import plugin_settings
 from models.llm.messages import to_openai_messages, to_openai_tools
-from models.llm.request import build_chat_request
+from models.llm.request import build_chat_request, demands_reasoning_replay
 from models.llm.schema import customizable_llm_schema
 from models.llm.stream import completion_to_result, stream_to_chunks
 from models.llm.tokens import count_prompt_tokens
+from models.llm.upstream import ChatStream, fetch_completion, open_chat
 from models.shared import AtlasCloudModel, validation_failure
 from models.vision_utils.content import estimate_image_tokens, to_openai_image
 from models.vision_utils.policy import ImagePolicy
 from models.vision_utils.tokens import count_text
-from provider.connection import connection_from_credentials, open_client
-from provider.errors import map_stream_errors
+from provider.connection import Connection, connection_from_credentials, open_client
+from provider.errors import guard, map_stream_errors
+from provider.transport import Deadline, with_retries
+
+# A user-added model is checked with one tiny request; an administrator is waiting for the form.
+VALIDATION_BUDGET_S = 60.0
 
 
 def count_images(messages: Sequence[PromptMessage]) -> int:
@@ -53,30 +58,48 @@ class AtlasCloudLargeLanguageModel(AtlasCloudModel, LargeLanguageModel):
         stream: bool = True,
         user: str | None = None,
     ) -> LLMResult | Generator[LLMResultChunk, None, None]:
-        connection = connection_from_credentials(credentials)
-        policy = ImagePolicy.from_config(plugin_settings(model))
+        deadline = Deadline.start()
+        connection: Connection | None = None
+        with guard(connection):
+            connection = connection_from_credentials(credentials)
+        with guard(connection):
+            request = self._chat_request(model, credentials, prompt_messages, model_parameters, tools, stop, stream)
+            make_usage = partial(self._calc_response_usage, model, credentials)
+
+            def estimate(completion_text: str) -> tuple[int, int]:
+                return self.get_num_tokens(model, credentials, prompt_messages, tools), count_text(completion_text)
+
+            client = open_client(connection)
+            if not stream:
+                result = completion_to_result(model, fetch_completion(client, request, deadline), make_usage, estimate)
+                return result if isinstance(result, LLMResult) else map_stream_errors(result, connection)
+            reader = ChatStream(open_chat(client, request, deadline), deadline)
+        chunks = stream_to_chunks(model, reader.batches(), make_usage, estimate)
+        return map_stream_errors(chunks, connection, on_close=reader.close)
+
+    def _chat_request(
+        self,
+        model: str,
+        credentials: Mapping[str, Any],
+        prompt_messages: Sequence[PromptMessage],
+        parameters: Mapping[str, Any],
+        tools: Sequence[PromptMessageTool] | None,
+        stop: list[str] | None,
+        stream: bool,
+    ) -> dict[str, Any]:
         convert_image = None
         if self._supports(model, credentials, ModelFeature.VISION):
+            policy = ImagePolicy.from_config(plugin_settings(model))
             convert_image = partial(to_openai_image, policy=policy, images_in_request=count_images(prompt_messages))
-        request = build_chat_request(
+        messages = to_openai_messages(prompt_messages, convert_image, demands_reasoning_replay(model, parameters))
+        return build_chat_request(
             model=model,
-            messages=to_openai_messages(prompt_messages, convert_image),
-            parameters=model_parameters,
+            messages=messages,
+            parameters=parameters,
             tools=to_openai_tools(tools),
             stop=stop,
             stream=stream,
         )
-        make_usage = partial(self._calc_response_usage, model, credentials)
-
-        def estimate(completion_text: str) -> tuple[int, int]:
-            return self.get_num_tokens(model, credentials, prompt_messages, tools), count_text(completion_text)
-
-        client = open_client(connection)
-        response = client.chat.completions.create(**request)
-        if not stream:
-            return completion_to_result(model, response, make_usage, estimate)
-        chunks = stream_to_chunks(model, response, make_usage, estimate)
-        return map_stream_errors(chunks, connection.api_key, on_close=response.close)
 
     def get_num_tokens(
         self,
@@ -92,12 +115,15 @@ class AtlasCloudLargeLanguageModel(AtlasCloudModel, LargeLanguageModel):
         """A user-added model: check the form, then send one tiny request to that model."""
         try:
             customizable_llm_schema(model, credentials)
-            client = open_client(connection_from_credentials(credentials), max_retries=1)
-            client.chat.completions.create(
-                model=model, messages=[{"role": "user", "content": "ping"}], max_tokens=16, stream=False
+            client = open_client(connection_from_credentials(credentials))
+            with_retries(
+                Deadline.start(VALIDATION_BUDGET_S),
+                lambda timeout: client.chat.completions.with_raw_response.create(
+                    model=model, messages=[{"role": "user", "content": "ping"}], max_tokens=16, timeout=timeout
+                ),
             )
         except Exception as error:
-            raise validation_failure(error, credentials, f"Model '{model}'") from error
+            raise validation_failure(error, credentials, f"Model '{model}'") from None
 
     def _supports(self, model: str, credentials: Mapping[str, Any], feature: ModelFeature) -> bool:
         schema = self.get_model_schema(model, credentials)

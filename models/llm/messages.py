@@ -3,7 +3,9 @@
 Assistant turns that Dify replays carry our own `<think>` block in their text. It is stripped
 from the content (resending it wastes tokens and confuses models) and, when the turn made tool
 calls, sent back as `reasoning_content`: thinking models on AtlasCloud (DeepSeek, Kimi, GLM)
-reject a tool loop whose assistant turns lost their reasoning.
+reject a tool loop whose assistant turns lost their reasoning. Kimi and DeepSeek with thinking
+on demand the field on EVERY assistant tool-call turn, even one that had no reasoning
+("thinking is enabled but reasoning_content is missing"): for them it is sent, empty if need be.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def user_content(message: UserPromptMessage, convert_image: ImageConverter | Non
     return parts
 
 
-def assistant_message(message: AssistantPromptMessage) -> dict[str, Any]:
+def assistant_message(message: AssistantPromptMessage, always_replay: bool = False) -> dict[str, Any]:
     reasoning, answer = split_reasoning(text_of(message))
     if isinstance(message.opaque_body, dict) and isinstance(message.opaque_body.get("reasoning_content"), str):
         reasoning = message.opaque_body["reasoning_content"]
@@ -82,19 +84,22 @@ def assistant_message(message: AssistantPromptMessage) -> dict[str, Any]:
             }
             for call in message.tool_calls
         ]
-        if reasoning:
-            converted["reasoning_content"] = reasoning
+        if reasoning or always_replay:
+            converted["reasoning_content"] = reasoning or ""
     return converted
 
 
-def to_openai_messages(messages: Sequence[PromptMessage], convert_image: ImageConverter | None) -> list[dict[str, Any]]:
-    """Convert in order; `convert_image` is None for models without vision."""
+def to_openai_messages(
+    messages: Sequence[PromptMessage], convert_image: ImageConverter | None, always_replay: bool = False
+) -> list[dict[str, Any]]:
+    """Convert in order; `convert_image` is None for models without vision; `always_replay` sends
+    `reasoning_content` on every assistant tool-call turn."""
     converted: list[dict[str, Any]] = []
     for message in messages:
         if isinstance(message, UserPromptMessage):
             converted.append({"role": "user", "content": user_content(message, convert_image)})
         elif isinstance(message, AssistantPromptMessage):
-            converted.append(assistant_message(message))
+            converted.append(assistant_message(message, always_replay))
         elif isinstance(message, ToolPromptMessage):
             converted.append({"role": "tool", "tool_call_id": message.tool_call_id, "content": text_of(message)})
         elif isinstance(message, SystemPromptMessage) or message.role.value in ("system", "developer"):

@@ -10,6 +10,17 @@ from dify_plugin.errors.model import InvokeBadRequestError
 
 # Parameters AtlasCloud takes under their OpenAI names.
 _PASSTHROUGH = ("temperature", "top_p", "max_tokens", "presence_penalty", "frequency_penalty", "seed")
+# Families whose thinking mode refuses a tool loop in which an assistant tool-call turn lacks
+# `reasoning_content` (Kimi: dify-official-plugins#2523; DeepSeek: #2306 "Missing reasoning_content field").
+_REPLAY_FAMILIES = ("kimi", "moonshot", "deepseek")
+
+
+def demands_reasoning_replay(model: str, parameters: Mapping[str, Any]) -> bool:
+    """True when every assistant tool-call turn must carry `reasoning_content` (empty if need be)."""
+    if parameters.get("thinking") is False or parameters.get("reasoning_effort") == "none":
+        return False
+    lowered = model.lower()
+    return any(family in lowered for family in _REPLAY_FAMILIES)
 
 
 def response_format(parameters: Mapping[str, Any]) -> dict[str, Any] | None:

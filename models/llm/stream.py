@@ -1,25 +1,27 @@
-"""AtlasCloud chat responses -> Dify LLM chunks and results.
+"""Normalised pieces -> Dify LLM chunks (streaming) or one result (blocking).
 
-Reasoning (`reasoning_content`, or `reasoning` on some gateways) becomes one `<think>\\n...\\n</think>`
-block before the answer, opened only when reasoning text actually arrives. Streamed tool calls
-are assembled by `index`: parallel calls interleave, and ids and names come only on a call's
-first fragment. Tool calls are emitted once, after the text, in index order.
+What Dify's consumers need from a chunk (its LLM node, its chat pipelines and its
+function-calling agent runner all read the same chunks): content is always a string; every tool
+call is complete, with valid JSON arguments, inside one chunk, and emitted once; `<think>` tags
+are balanced and never cut in half; exactly one chunk carries usage: the last, with the finish
+reason. And no chunk may produce a stdout line over the daemon's 5 MiB cap, which kills the
+plugin: long texts are split, at most MAX_CHUNK_CHARS characters per chunk (a character costs at
+most 6 bytes of JSON).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from dify_plugin.entities.model.llm import LLMResult, LLMResultChunk, LLMResultChunkDelta, LLMUsage
 from dify_plugin.entities.model.message import AssistantPromptMessage
-from dify_plugin.errors.model import InvokeConnectionError
 
-from provider.errors import status_from_chunk
+from models.llm.answer import THINK_CLOSE, THINK_OPEN, AnswerBuilder
+from models.llm.dialect import Piece
+from provider.errors import ReplyError
 
-THINK_OPEN = "<think>\n"
-THINK_CLOSE = "\n</think>"
+MAX_CHUNK_CHARS = 512 * 1024
 
 # (prompt_tokens, completion_tokens) -> priced usage
 UsageFactory = Callable[[int, int], LLMUsage]
@@ -27,46 +29,18 @@ UsageFactory = Callable[[int, int], LLMUsage]
 UsageEstimator = Callable[[str], tuple[int, int]]
 
 
-def reasoning_of(payload: Any) -> str | None:
-    """Reasoning text from a message or delta, under either field name."""
-    extra = getattr(payload, "model_extra", None) or {}
-    value = extra.get("reasoning_content") or extra.get("reasoning")
-    return value if isinstance(value, str) and value else None
-
-
-def wrap_reasoning(reasoning: str | None, content: str) -> str:
-    return f"{THINK_OPEN}{reasoning}{THINK_CLOSE}{content}" if reasoning else content
-
-
-def server_usage(usage: Any) -> tuple[int, int] | None:
-    if usage is None or usage.prompt_tokens is None:
-        return None
-    return int(usage.prompt_tokens), int(usage.completion_tokens or 0)
-
-
-@dataclass
-class _PendingCall:
-    id: str = ""
-    name: str = ""
-    arguments: list[str] = field(default_factory=list)
-
-
-def _tool_calls(pending: dict[int, _PendingCall]) -> list[AssistantPromptMessage.ToolCall]:
-    calls = []
-    for index in sorted(pending):
-        call = pending[index]
-        if not call.name:
-            continue
-        calls.append(
-            AssistantPromptMessage.ToolCall(
-                id=call.id or f"call_{index}",
-                type="function",
-                function=AssistantPromptMessage.ToolCall.ToolCallFunction(
-                    name=call.name, arguments="".join(call.arguments) or "{}"
-                ),
-            )
-        )
-    return calls
+def split_text(text: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
+    """`text` in pieces of at most `limit` characters, never cutting a think tag in two."""
+    parts = []
+    while len(text) > limit:
+        cut = limit
+        for tag in (THINK_OPEN, THINK_CLOSE):
+            start = text.find(tag, max(0, cut - len(tag) + 1), cut + len(tag) - 1)
+            if start != -1 and start < cut < start + len(tag):
+                cut = start
+        parts.append(text[:cut])
+        text = text[cut:]
+    return [*parts, text] if text else parts
 
 
 def replay_body(reasoning: str, calls: list[AssistantPromptMessage.ToolCall]) -> dict[str, str] | None:
@@ -82,80 +56,64 @@ def _chunk(model: str, text: str = "", **delta: Any) -> LLMResultChunk:
     return LLMResultChunk(model=model, delta=LLMResultChunkDelta(index=0, message=message, **delta))
 
 
+def _call_batches(calls: list[AssistantPromptMessage.ToolCall]) -> list[list[AssistantPromptMessage.ToolCall]]:
+    """Whole calls per chunk, within the chunk budget."""
+    batches: list[list[AssistantPromptMessage.ToolCall]] = []
+    used = 0
+    for call in calls:
+        size = len(call.function.arguments) + len(call.function.name) + len(call.id)
+        if size > MAX_CHUNK_CHARS:
+            raise ReplyError(
+                f"the model's call to tool '{call.function.name}' has {size:,} characters of arguments, "
+                "more than Dify accepts in one message"
+            )
+        if not batches or used + size > MAX_CHUNK_CHARS:
+            batches.append([])
+            used = 0
+        batches[-1].append(call)
+        used += size
+    return batches
+
+
 def stream_to_chunks(
-    model: str, events: Iterable[Any], make_usage: UsageFactory, estimate: UsageEstimator
+    model: str, batches: Iterable[list[Piece]], make_usage: UsageFactory, estimate: UsageEstimator
 ) -> Generator[LLMResultChunk, None, None]:
-    """Translate an openai chat-completion stream into Dify chunks, ending with usage."""
-    in_think = False
-    emitted: list[str] = []
-    reasoning_parts: list[str] = []
-    pending: dict[int, _PendingCall] = {}
-    finish_reason: str | None = None
-    usage: tuple[int, int] | None = None
-
-    for event in events:
-        upstream_error = status_from_chunk(getattr(event, "model_extra", None) or {})
-        if upstream_error and not event.choices:
-            raise upstream_error
-        usage = server_usage(getattr(event, "usage", None)) or usage
-        for choice in event.choices or []:
-            delta = choice.delta
-            text = ""
-            reasoning = reasoning_of(delta) if delta else None
-            if reasoning:
-                reasoning_parts.append(reasoning)
-                text += reasoning if in_think else THINK_OPEN + reasoning
-                in_think = True
-            if delta and delta.content:
-                text += (THINK_CLOSE if in_think else "") + delta.content
-                in_think = False
-            for fragment in (delta.tool_calls if delta else None) or []:
-                call = pending.setdefault(
-                    fragment.index if fragment.index is not None else len(pending), _PendingCall()
-                )
-                call.id = call.id or (fragment.id or "")
-                if fragment.function:
-                    call.name = call.name or (fragment.function.name or "")
-                    call.arguments.append(fragment.function.arguments or "")
-            if text:
-                emitted.append(text)
-                yield _chunk(model, text)
-            finish_reason = choice.finish_reason or finish_reason
-
-    if finish_reason is None:
-        raise InvokeConnectionError(
-            "The AtlasCloud stream ended before the model finished (connection dropped); please retry."
-        )
-    closing = THINK_CLOSE if in_think else ""
-    calls = [] if finish_reason == "length" else _tool_calls(pending)
-    if closing or calls:
-        emitted.append(closing)
-        yield _chunk(model, closing, tool_calls=calls, opaque_body=replay_body("".join(reasoning_parts), calls))
-    arguments = "".join(call.function.arguments for call in calls)
-    prompt_tokens, completion_tokens = usage or estimate("".join(emitted) + arguments)
-    yield _chunk(model, usage=make_usage(prompt_tokens, completion_tokens), finish_reason=finish_reason)
+    """One Dify chunk per batch of waiting pieces (so a fast upstream costs few chunks), ending
+    with the tool calls, then usage and the finish reason."""
+    builder = AnswerBuilder()
+    for batch in batches:
+        text = "".join([builder.feed(piece) for piece in batch])
+        for part in split_text(text):
+            yield _chunk(model, part)
+    closing, calls, finish = builder.finish()
+    for part in split_text(closing):
+        yield _chunk(model, part)
+    opaque = replay_body(builder.reasoning, calls)
+    for group in _call_batches(calls):
+        yield _chunk(model, tool_calls=group, opaque_body=opaque)
+    prompt_tokens, completion_tokens = builder.usage or estimate(_completion_text(builder.shown, calls))
+    yield _chunk(model, usage=make_usage(prompt_tokens, completion_tokens), finish_reason=finish)
 
 
-def completion_to_result(model: str, completion: Any, make_usage: UsageFactory, estimate: UsageEstimator) -> LLMResult:
-    """Translate a non-streamed chat completion into one Dify result."""
-    upstream_error = status_from_chunk(getattr(completion, "model_extra", None) or {})
-    if upstream_error and not completion.choices:
-        raise upstream_error
-    if not completion.choices:
-        raise InvokeConnectionError("AtlasCloud returned a response without choices; please retry.")
-    message = completion.choices[0].message
-    reasoning = reasoning_of(message)
-    text = wrap_reasoning(reasoning, message.content or "")
-    pending = {
-        index: _PendingCall(id=call.id, name=call.function.name, arguments=[call.function.arguments or ""])
-        for index, call in enumerate(message.tool_calls or [])
-    }
-    calls = _tool_calls(pending)
-    prompt_tokens, completion_tokens = server_usage(completion.usage) or estimate(
-        text + "".join(call.function.arguments for call in calls)
-    )
+def _completion_text(shown: list[str], calls: list[AssistantPromptMessage.ToolCall]) -> str:
+    return "".join(shown) + "".join(call.function.arguments for call in calls)
+
+
+def completion_to_result(
+    model: str, pieces: list[Piece], make_usage: UsageFactory, estimate: UsageEstimator
+) -> LLMResult | Generator[LLMResultChunk, None, None]:
+    """A whole (blocking) reply: one result, or chunks when it is too large for one message."""
+    builder = AnswerBuilder()
+    text = "".join([builder.feed(piece) for piece in pieces])
+    closing, calls, _ = builder.finish()
+    text += closing
+    if len(text) > MAX_CHUNK_CHARS or len(_call_batches(calls)) > 1:
+        return stream_to_chunks(model, [pieces], make_usage, estimate)
+    prompt_tokens, completion_tokens = builder.usage or estimate(_completion_text([text], calls))
     return LLMResult(
         model=model,
-        message=AssistantPromptMessage(content=text, tool_calls=calls, opaque_body=replay_body(reasoning or "", calls)),
+        message=AssistantPromptMessage(
+            content=text, tool_calls=calls, opaque_body=replay_body(builder.reasoning, calls)
+        ),
         usage=make_usage(prompt_tokens, completion_tokens),
     )

@@ -96,7 +96,7 @@ def test_endpoint_url_is_normalised_once(plugin, sim, creds, shape):
 def test_invalid_endpoint_url_fails_validation_clearly(plugin, creds):
     result = validate(plugin, {**creds, "endpoint_url": "ftp://example.com"})
     assert result.error_type == "CredentialsValidateFailedError"
-    assert "not an http(s) URL" in result.message
+    assert "must start with https://" in result.message
 
 
 def test_requests_carry_auth_and_a_descriptive_user_agent(plugin, sim, creds):

@@ -13,6 +13,7 @@ from dify_plugin.errors.model import (
     InvokeServerUnavailableError,
 )
 
+from provider.connection import Connection
 from provider.errors import map_stream_errors, to_invoke_error
 
 REQUEST = httpx2.Request("POST", "https://api.atlascloud.ai/v1/chat/completions")
@@ -57,8 +58,9 @@ def test_transport_failures_are_connection_errors():
 
 
 def test_secret_is_redacted():
-    error = to_invoke_error(ValueError("bad key apikey-xyz in header"), secret="apikey-xyz")
-    assert "apikey-xyz" not in error.description
+    connection = Connection("https://api.atlascloud.ai/v1", "my-secret-key-123")
+    error = to_invoke_error(InvokeBadRequestError("bad key my-secret-key-123 in header"), connection)
+    assert "my-secret-key-123" not in error.description
 
 
 def test_errors_while_iterating_a_stream_are_mapped():

@@ -6,11 +6,10 @@ from decimal import Decimal
 
 import pytest
 from dify_plugin.entities.model.llm import LLMUsage
-from dify_plugin.errors.model import InvokeConnectionError
-from openai.types.chat import ChatCompletionChunk
 
+from models.llm.dialect import piece_of
 from models.llm.stream import stream_to_chunks
-from provider.errors import UpstreamError
+from provider.errors import ReplyError, UpstreamError
 
 
 def chunk(delta=None, finish=None, usage=None, choices=True, **extra):
@@ -18,7 +17,7 @@ def chunk(delta=None, finish=None, usage=None, choices=True, **extra):
     payload["choices"] = [{"index": 0, "delta": delta or {}, "finish_reason": finish}] if choices else []
     if usage:
         payload["usage"] = usage
-    return ChatCompletionChunk.model_validate(payload)
+    return payload
 
 
 def usage_of(prompt: int, completion: int) -> LLMUsage:
@@ -40,7 +39,7 @@ def usage_of(prompt: int, completion: int) -> LLMUsage:
 
 
 def run(events, estimate=lambda text: (7, len(text))):
-    return list(stream_to_chunks("m", events, usage_of, estimate))
+    return list(stream_to_chunks("m", ([piece_of(e)] for e in events), usage_of, estimate))
 
 
 def text(chunks):
@@ -110,13 +109,18 @@ def test_server_usage_wins_and_estimate_is_the_fallback():
     assert (estimated[-1].delta.usage.prompt_tokens, estimated[-1].delta.usage.completion_tokens) == (7, 5)
 
 
-def test_stream_without_finish_reason_is_a_connection_error():
-    with pytest.raises(InvokeConnectionError):
-        run([chunk({"content": "partial"})])
+def test_stream_without_finish_reason_after_an_answer_is_complete():
+    out = run([chunk({"content": "whole answer"})])
+    assert text(out) == "whole answer" and out[-1].delta.finish_reason == "stop"
+
+
+def test_stream_without_any_answer_is_the_servers_failure():
+    with pytest.raises(ReplyError):
+        run([chunk({"role": "assistant"})])
 
 
 def test_error_envelope_chunk_raises_upstream_error():
-    bad = ChatCompletionChunk.model_construct(choices=[], code=429, msg="slow down", request_id="r1")
+    bad = {"code": 429, "msg": "slow down", "request_id": "r1"}
     with pytest.raises(UpstreamError) as raised:
         run([bad])
     assert raised.value.status == 429 and raised.value.request_id == "r1"

@@ -1,0 +1,104 @@
+"""One invocation's time budget, and retries that never outlive it.
+
+Dify's plugin daemon cuts any invocation after 600 s in total (PLUGIN_MAX_EXECUTION_TIMEOUT), and
+Dify's API gives up on the daemon after the same time. A per-read timeout alone cannot respect
+that: with retries, a silent upstream used to be waited for three times over. So every
+invocation gets a `Deadline`; each attempt's timeouts are cut to what is left of it, retries
+stop when it is spent, and streams check it between reads. The budget ends before Dify's limit,
+so users see this plugin's clear message instead of the daemon's generic one.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from provider.errors import BudgetExceeded
+
+if TYPE_CHECKING:
+    import httpx2
+
+# Dify's daemon stops an invocation at 600 s; end ours first, with room for Dify's own work.
+TOTAL_BUDGET_S = float(os.environ.get("ATLASCLOUD_TOTAL_TIMEOUT_S") or 570.0)
+# Reasoning models can think for minutes before their first byte; a dead host should fail fast.
+READ_TIMEOUT_S = float(os.environ.get("ATLASCLOUD_READ_TIMEOUT_S") or 600.0)
+CONNECT_TIMEOUT_S = 10.0
+MAX_ATTEMPTS = 3
+BACKOFF_S = 0.5
+# 504 is AtlasCloud's "synchronous request exceeded its maximum wait": a retry would wait again.
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503})
+# Not worth another attempt with less time than this left.
+MIN_ATTEMPT_S = 2.0
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The moment (time.monotonic) by which one invocation must be over."""
+
+    expires_at: float
+    budget_s: float
+
+    @classmethod
+    def start(cls, budget_s: float = TOTAL_BUDGET_S) -> Deadline:
+        return cls(time.monotonic() + budget_s, budget_s)
+
+    def remaining(self) -> float:
+        return self.expires_at - time.monotonic()
+
+    def timeout(self) -> httpx2.Timeout:
+        """An httpx timeout for one attempt: never longer than what is left of the budget."""
+        import httpx2
+
+        left = max(self.remaining(), 0.001)
+        return httpx2.Timeout(min(READ_TIMEOUT_S, left), connect=min(CONNECT_TIMEOUT_S, left))
+
+    def exceeded(self, what: str = "AtlasCloud") -> BudgetExceeded:
+        return BudgetExceeded(
+            f"{what} did not finish within {self.budget_s:.0f} s, this plugin's limit for one call "
+            "(Dify's daemon stops every call at 600 s, PLUGIN_MAX_EXECUTION_TIMEOUT). Lower max tokens or "
+            "the reasoning effort, or have the administrator raise both limits (ATLASCLOUD_TOTAL_TIMEOUT_S)."
+        )
+
+    def check(self, what: str = "AtlasCloud") -> None:
+        if self.remaining() <= 0:
+            raise self.exceeded(what)
+
+
+def is_retryable(error: BaseException) -> bool:
+    import openai
+
+    if isinstance(error, openai.APIStatusError):
+        return error.status_code in RETRY_STATUSES
+    return isinstance(error, openai.APIConnectionError)
+
+
+def with_retries[T](
+    deadline: Deadline,
+    attempt: Callable[[httpx2.Timeout], T],
+    what: str = "AtlasCloud",
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run `attempt(timeout)` up to MAX_ATTEMPTS times within the deadline.
+
+    Only failures that cannot have been processed (connection errors, timeouts, 429, 5xx other
+    than 504) are retried, with exponential backoff and jitter; 4xx are final.
+    """
+    import openai
+
+    for number in range(MAX_ATTEMPTS):
+        deadline.check(what)
+        try:
+            return attempt(deadline.timeout())
+        except Exception as error:
+            if not is_retryable(error) or number == MAX_ATTEMPTS - 1:
+                raise
+            if deadline.remaining() < MIN_ATTEMPT_S:
+                if isinstance(error, openai.APITimeoutError):
+                    raise deadline.exceeded(what) from None
+                raise
+            sleep(min(BACKOFF_S * 2**number * (1 + random.random() / 2), deadline.remaining() - MIN_ATTEMPT_S))
+    raise AssertionError("unreachable")  # pragma: no cover
