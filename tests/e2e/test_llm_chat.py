@@ -182,13 +182,20 @@ def test_system_developer_and_stop_words_are_sent(plugin, sim, creds):
     assert body["stop"] == ["\nUser:"]
 
 
-def test_truncated_answer_reports_length_and_drops_partial_tool_calls(plugin, sim, creds):
-    result = plugin.request(
-        llm_request("zai-org/glm-5.1", creds, [user("Weather?")], tools=[WEATHER], parameters={"max_tokens": 3})
+@pytest.mark.parametrize("stream", [True, False])
+def test_truncated_answer_reports_length_and_drops_partial_tool_calls(plugin, sim, creds, stream):
+    # The simulator sends the call's first half ('{"city": "Pa') and finish_reason `length`.
+    request = llm_request(
+        PLAIN, creds, [user("Weather?")], tools=[WEATHER], parameters={"max_tokens": 3}, stream=stream
     )
+    result = plugin.request(request)
     assert result.ok, result.error
-    assert result.finish_reason() == "length"
+    if stream:
+        assert result.finish_reason() == "length"
     assert result.tool_calls() == []
+    # The same request with room to finish does call the tool, so the case above really had a call.
+    complete = plugin.request({**request, "model_parameters": {"max_tokens": 100}})
+    assert [c["function"]["name"] for c in complete.tool_calls()] == ["get_weather"]
 
 
 def test_customizable_model_gets_its_schema_and_features(plugin: PluginProcess, sim: Simulator, creds):

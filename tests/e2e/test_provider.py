@@ -39,9 +39,21 @@ def test_key_without_billing_access_falls_back_to_a_listed_model(plugin, sim, cr
 
 
 def test_fallback_validation_still_rejects_a_wrong_key(plugin, sim, creds):
-    sim.state.balance = "absent"
+    sim.state.balance = "absent"  # 404 whatever the key: the decision falls to the probe completion
     result = validate(plugin, {**creds, "api_key": "apikey-nope"})
     assert result.error_type == "CredentialsValidateFailedError"
+    assert "401" in result.message
+    assert len(sim.requests("/v1/chat/completions")) == 1, "the probe must have been sent and refused"
+
+
+def test_a_gateway_that_answers_400_to_a_wrong_key_never_validates(plugin, sim, creds):
+    # A LiteLLM proxy in endpoint_url answers 400 to every call with a bad key: not proof of the key.
+    sim.state.balance = "absent"
+    sim.state.bad_key_status = 400
+    result = validate(plugin, {**creds, "api_key": "apikey-nope"})
+    assert result.error_type == "CredentialsValidateFailedError"
+    assert "invalid proxy token" in result.message and "127.0.0.1" in result.message
+    assert validate(plugin, creds).single()["result"] is True
 
 
 def test_fallback_works_when_the_endpoint_lists_no_models(plugin, sim, creds):

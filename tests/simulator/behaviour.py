@@ -132,7 +132,8 @@ def _apply_max_tokens(reply: Reply, max_tokens: Any) -> None:
         budget = max(0, max_tokens - len(reasoning_words))
         reply.reasoning = " ".join(reasoning_words[:max_tokens])
         reply.content = " ".join(content_words[:budget])
-        reply.tool_calls = []
+        # A call cut off mid-arguments, as a real server sends it: fragments, then `length`.
+        reply.tool_calls = [(cid, name, args[: len(args) // 2]) for cid, name, args in reply.tool_calls]
         reply.finish_reason = "length"
         reply.completion_tokens = max_tokens
 

@@ -1,23 +1,29 @@
-"""The models the simulator serves: the plugin's predefined ones plus a few test-only ids."""
+"""The models the simulator serves, as AtlasCloud lists them, independent of the plugin's files.
+
+Ids, context, output limits, modalities and per-token prices of AtlasCloud's October 2026
+`GET /v1/models` roster (NEUROLINK 2026-09-29, models.dev 2026-10-10; see
+shared/reference/atlascloud-models-2026-10.yaml), plus a few test-only ids. Behaviour flags come
+from the same research: which families demand reasoning replay in tool loops and which reject
+`reasoning_effort`. The simulator never reads the plugin's YAMLs, so a wrong plugin YAML
+cannot make the simulator agree with it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import yaml
-
-LLM_DIR = Path(__file__).resolve().parents[2] / "models" / "llm"
 
 
 @dataclass(frozen=True)
 class SimModel:
     id: str
+    context: int = 131072
+    max_output: int = 65536
+    prices: tuple[str, str] = ("0.0000003", "0.0000012")  # USD per token, as AtlasCloud lists them
     reasoning: bool = False
     vision: bool = False
     tools: bool = True
-    structured: bool = False
+    structured: bool = True
     # DeepSeek/Kimi-style: a tool loop must replay the assistant's reasoning_content.
     requires_reasoning_replay: bool = False
     # Qwen3.5-style: reasoning_effort other than "none" is rejected with 400.
@@ -32,42 +38,35 @@ class SimModel:
             features += ["json_mode", "structured_outputs"]
         return {
             "id": self.id,
-            "context_length": 131072,
-            "max_output_length": 65536,
+            "context_length": self.context,
+            "max_output_length": self.max_output,
             "input_modalities": ["text", "image"] if self.vision else ["text"],
             "supported_features": features,
-            "pricing": {"prompt": "0.0000003", "completion": "0.0000012"},
+            "pricing": {"prompt": self.prices[0], "completion": self.prices[1]},
             "is_ready": self.is_ready,
         }
 
 
-def _from_plugin_yaml(path: Path) -> SimModel:
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    features = set(document.get("features") or [])
-    model_id = document["model"]
-    return SimModel(
-        id=model_id,
-        reasoning="agent-thought" in features,
-        vision="vision" in features,
-        tools="tool-call" in features,
-        structured="structured-output" in features,
-        requires_reasoning_replay=model_id.startswith(("moonshotai/", "deepseek-ai/")),
-        rejects_reasoning_effort=model_id == "qwen/qwen3.5-397b-a17b",
-    )
+_ROSTER = [
+    SimModel("deepseek-ai/deepseek-v3.2", 163840, 163840, ("0.00000026", "0.00000038"), reasoning=True,
+             requires_reasoning_replay=True),
+    SimModel("deepseek-ai/deepseek-v4-flash", 1048576, 393216, ("0.00000014", "0.00000028"), reasoning=True,
+             requires_reasoning_replay=True),
+    SimModel("deepseek-ai/deepseek-v4-pro", 1048576, 393216, ("0.00000168", "0.00000338"), reasoning=True,
+             requires_reasoning_replay=True),
+    SimModel("zai-org/glm-5.3", 1048576, 131072, ("0.0000014", "0.0000044"), reasoning=True),
+    SimModel("zai-org/glm-5.1", 202752, 202752, ("0.00000126", "0.00000396"), reasoning=True),
+    SimModel("moonshotai/kimi-k2.6", 262144, 262144, ("0.00000095", "0.000004"), reasoning=True, vision=True,
+             requires_reasoning_replay=True),
+    SimModel("minimaxai/minimax-m2.7", 196608, 196608, ("0.0000003", "0.0000012"), reasoning=True),
+    SimModel("qwen/qwen3.5-397b-a17b", 262144, 65536, ("0.00000055", "0.0000035"), reasoning=True, vision=True,
+             rejects_reasoning_effort=True),
+    SimModel("qwen/qwen3.5-27b", 262144, 65536, ("0.00000027", "0.00000216"), reasoning=True, vision=True),
+    SimModel("Qwen/Qwen3-235B-A22B-Instruct-2507", 131072, 131072, ("0.0000002", "0.00000088")),
+    # Test-only ids.
+    SimModel("sim/plain-chat", structured=False),
+    SimModel("sim/vision-thinker", reasoning=True, vision=True),
+    SimModel("openai/gpt-4o-mini", vision=True, is_ready=False),
+]  # fmt: skip
 
-
-def _load() -> dict[str, SimModel]:
-    models = {
-        m.id: m
-        for m in (_from_plugin_yaml(p) for p in sorted(LLM_DIR.glob("*.yaml")) if not p.name.endswith("_position.yaml"))
-    }
-    extra = [
-        SimModel("sim/plain-chat", tools=True),
-        SimModel("sim/vision-thinker", reasoning=True, vision=True, structured=True),
-        SimModel("openai/gpt-4o-mini", vision=True, is_ready=False),
-    ]
-    models.update({m.id: m for m in extra})
-    return models
-
-
-SIM_MODELS = _load()
+SIM_MODELS = {model.id: model for model in _ROSTER}

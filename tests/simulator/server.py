@@ -51,6 +51,8 @@ class SimState:
     models: dict[str, SimModel] = field(default_factory=lambda: dict(SIM_MODELS))
     balance: str = "ok"  # "ok" | "forbidden" | "absent" | "insufficient" | "broken"
     models_listed: bool = True
+    # How a wrong key is refused: AtlasCloud says 401; some gateways (LiteLLM) say 400 to every call.
+    bad_key_status: int = 401
     send_usage: bool = True
     embeddings_enabled: bool = False
     chat_latency_s: float = 0.0  # added before every chat answer (benchmarks)
@@ -106,6 +108,7 @@ class Simulator:
             self.state.send_usage = True
             self.state.balance = "ok"
             self.state.models_listed = True
+            self.state.bad_key_status = 401
             self.state.embeddings_enabled = False
             self.state.chat_latency_s = 0.0
             self.state.embedding = embeddings.EmbeddingConfig()
@@ -203,6 +206,8 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
             return None
 
         def _balance(self) -> None:
+            if state.balance == "absent":  # a gateway without the billing route: 404 whatever the key
+                return self._envelope(404, "not found")
             if not self._authorised():
                 error = {
                     "type": "authentication_error",
@@ -217,8 +222,6 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
                     "message": "missing balance permission",
                 }
                 return self._send_json(403, {"error": error, "request_id": self.request_id})
-            if state.balance == "absent":
-                return self._envelope(404, "not found")
             if state.balance == "broken":
                 return self._envelope(500, "billing service unavailable")
             value = "0.000000" if state.balance == "insufficient" else "125.500000"
@@ -229,6 +232,13 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
             body = self._body()
             self._record(body)
             if not self._authorised():
+                if state.bad_key_status != 401:  # LiteLLM-style gateway refusal in OpenAI's shape
+                    error = {
+                        "message": "Authentication Error, invalid proxy token",
+                        "type": "auth_error",
+                        "code": "400",
+                    }
+                    return self._send_json(state.bad_key_status, {"error": error})
                 return self._envelope(401, "unauthorized")
             fault = self._take_fault()
             if fault and fault.kind == "status":
