@@ -37,7 +37,7 @@ def split_text(text: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
         for tag in (THINK_OPEN, THINK_CLOSE):
             start = text.find(tag, max(0, cut - len(tag) + 1), cut + len(tag) - 1)
             if start != -1 and start < cut < start + len(tag):
-                cut = start
+                cut = start or len(tag)  # a tag at the very start stays whole, even past the limit
         parts.append(text[:cut])
         text = text[cut:]
     return [*parts, text] if text else parts
