@@ -31,8 +31,8 @@ INTERNAL_WORDS = (
     "Expecting value",  # json's decoder message, not a sentence a person can act on
 )
 MARKUP = ("<html", "<!doctype", "<body")
-# A three-digit number standing alone, as an HTTP status would in "answered 500".
-STATUS_LIKE = re.compile(r"(?<![\w.-])([1-5]\d\d)(?![\w.-])")
+# A status claim such as "answered 500", "HTTP 502", "status: 429", "error 503".
+STATUS_CLAIM = re.compile(r"\b(?:answered|status|http|code|error)\s*:?\s*([1-5]\d\d)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -137,10 +137,10 @@ def check_success(case: Case, mode: str, result: SessionResult) -> list[str]:
 
 
 def invented_statuses(case: Case, mode: str, message: str) -> list[str]:
-    """Status-like numbers in the message that neither the HTTP status nor the server's bytes contain."""
+    """Statuses the message claims that neither the HTTP status nor the server's bytes contain."""
     body = (case.sse if mode == "stream" else case.json) or b""
     known = body.decode("latin-1")
-    return [n for n in STATUS_LIKE.findall(message) if n != str(case.status) and n not in known]
+    return [n for n in STATUS_CLAIM.findall(message) if n != str(case.status) and n not in known]
 
 
 def check_failure(case: Case, mode: str, result: SessionResult) -> list[str]:
