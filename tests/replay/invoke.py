@@ -1,0 +1,35 @@
+"""How a replay test talks to the plugin: the request Dify would send, against the replay server."""
+
+from __future__ import annotations
+
+from tests.plugin_driver import PluginProcess, SessionResult, llm_request
+from tests.replay.server import ReplayServer
+from tests.replay.spec import Case
+
+MODEL = "moonshotai/kimi-k2.6"
+API_KEY = "apikey-replay-0000"
+PROMPT = [{"role": "user", "content": "What's the weather in Paris?"}]
+
+
+def tool(name: str, description: str, properties: dict[str, dict[str, str]]) -> dict[str, object]:
+    return {
+        "name": name,
+        "description": description,
+        "parameters": {"type": "object", "properties": properties, "required": list(properties)},
+    }
+
+
+TOOLS = [
+    tool("get_weather", "Current weather in a city", {"city": {"type": "string"}}),
+    tool("get_forecast", "Forecast for a city", {"city": {"type": "string"}, "days": {"type": "integer"}}),
+    tool("get_time", "The current time", {}),
+    tool("read_file", "Read a file", {"path": {"type": "string"}}),
+]
+
+
+def replay_case(plugin: PluginProcess, server: ReplayServer, case: Case, mode: str) -> SessionResult:
+    assert plugin.alive, f"the plugin process died before {case.name}: {plugin.stderr_tail()}"
+    server.load(stream=case.reply("stream"), blocking=case.reply("blocking"))
+    credentials = {"api_key": API_KEY, "endpoint_url": f"{server.base_url}/v1"}
+    request = llm_request(MODEL, credentials, PROMPT, tools=TOOLS, stream=mode == "stream")
+    return plugin.request(request, timeout=90)
