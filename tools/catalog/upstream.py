@@ -10,17 +10,11 @@ OpenAI's plain `{object: "list", data: [...]}` is read too, for gateways.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 import httpx
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 DEFAULT_ENDPOINT = "https://api.atlascloud.ai"
 # Cloudflare in front of AtlasCloud refuses clients without a User-Agent (error 1010, SAAS atlas.ts).
