@@ -94,7 +94,11 @@ class PluginProcess:
     """One running plugin; use as a context manager so it is always stopped."""
 
     def __init__(
-        self, mode: str = "local", extra_env: dict[str, str] | None = None, plugin_dir: Path = PLUGIN_DIR
+        self,
+        mode: str = "local",
+        extra_env: dict[str, str] | None = None,
+        plugin_dir: Path = PLUGIN_DIR,
+        python: str = sys.executable,  # the daemon starts the plugin's own .venv/bin/python
     ) -> None:
         if mode not in ("local", "serverless"):
             raise ValueError(mode)
@@ -116,7 +120,7 @@ class PluginProcess:
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "main"],
+            [python, "-m", "main"],
             cwd=plugin_dir,
             env=env,
             stdin=subprocess.PIPE,

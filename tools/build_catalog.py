@@ -1,60 +1,29 @@
-"""Regenerate models/llm/*.yaml and _position.yaml from the research catalog.
+"""Regenerate models/llm/*.yaml, models/rerank/*.yaml and their _position.yaml files.
 
-Usage: python tools/build_catalog.py [path/to/atlascloud-models.yaml]
+Usage: python tools/build_catalog.py [--root DIR] [--check]
 
-Numbers (context, max output, prices, features) come from the catalog; what the catalog
-cannot say (display names, which reasoning switch a model honours, its image-token rule)
-is curated in CHOSEN below, with the evidence in each comment.
+Everything comes from tools/catalog/curated.yaml inside the project (numbers synced from
+AtlasCloud's /v1/models by tools/sync_catalog.py, the rest curated with evidence), so any
+clone can regenerate the catalog. --check writes nothing and exits 1 when a YAML is stale.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CATALOG = ROOT.parent / "shared" / "reference" / "atlascloud-models-2026-10.yaml"
-LLM_DIR = ROOT / "models" / "llm"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-# Qwen3-VL family: 16 px patches merged 2x2, so one token per 32x32 px block.
-QWEN_VL_IMAGE = {"rule": "patches", "patch_px": 32, "min_tokens": 4, "max_tokens": 16384}
-# Kimi (MoonViT): 14 px patches merged 2x2 -> one token per 28x28 px block.
-KIMI_IMAGE = {"rule": "patches", "patch_px": 28, "min_tokens": 4, "max_tokens": 16384}
+from tools.catalog.curated import Catalog, CatalogError, CuratedModel, load_catalog  # noqa: E402
 
-# id -> (display name, thinking switch honoured, reasoning_effort honoured, image rule)
-# Every entry has `confidence: high` in the catalog.
-CHOSEN: dict[str, tuple[str, bool, bool, dict | None]] = {
-    # thinking.type and reasoning_effort both accepted (models.dev 2026-10-06)
-    "deepseek-ai/deepseek-v3.2": ("DeepSeek V3.2", True, True, None),
-    # reasons always; no control stops it (30/30 runs, 2026-10-10)
-    "deepseek-ai/deepseek-v4-flash": ("DeepSeek V4 Flash", False, False, None),
-    # no caller reasoning control listed
-    "deepseek-ai/deepseek-v4-pro": ("DeepSeek V4 Pro", False, False, None),
-    "zai-org/glm-5.3": ("GLM-5.3", True, False, None),
-    "zai-org/glm-5.1": ("GLM-5.1", True, False, None),
-    "moonshotai/kimi-k2.6": ("Kimi K2.6", True, False, KIMI_IMAGE),
-    # thinking toggles are rejected or ignored on MiniMax; reasoning_effort works
-    "minimaxai/minimax-m2.7": ("MiniMax M2.7", False, True, None),
-    # reasoning_effort other than "none" -> 400, so only the thinking switch is offered
-    "qwen/qwen3.5-397b-a17b": ("Qwen3.5 397B A17B", True, False, QWEN_VL_IMAGE),
-    "qwen/qwen3.5-27b": ("Qwen3.5 27B", True, False, QWEN_VL_IMAGE),
-    "Qwen/Qwen3-235B-A22B-Instruct-2507": ("Qwen3 235B A22B Instruct 2507", False, False, None),
-}
-
-# LLM rankers for rerank: id -> thinking must be switched off (fast, cheap, deterministic).
-# The Qwen3 instruct model does not reason; DeepSeek V3.2 and Qwen3.5 27B accept thinking.type.
-# Qwen3.5 27B reads images, so it is the multimodal ranker.
-RANKERS: dict[str, bool] = {
-    "Qwen/Qwen3-235B-A22B-Instruct-2507": False,
-    "deepseek-ai/deepseek-v3.2": True,
-    "qwen/qwen3.5-27b": True,
-}
-RERANK_DIR = ROOT / "models" / "rerank"
-
-# Enough headroom for reasoning before the answer; users raise it in the app.
-DEFAULT_MAX_TOKENS = 8192
+CURATED = Path("tools/catalog/curated.yaml")
+LLM_DIR = Path("models/llm")
+RERANK_DIR = Path("models/rerank")
 
 
 def file_name(model_id: str) -> str:
@@ -65,22 +34,25 @@ def _label(text: str) -> dict[str, str]:
     return {"en_US": text, "zh_Hans": text, "ja_JP": text}
 
 
-def _rules(entry: dict, thinking: bool, effort: bool) -> list[dict]:
-    max_output = int(entry["max_output"])
+def _pricing(model: CuratedModel) -> dict[str, str]:
+    return {"input": model.input_price, "output": model.output_price, "unit": "0.000001", "currency": "USD"}
+
+
+def _rules(model: CuratedModel, max_tokens_default: int) -> list[dict]:
     rules: list[dict] = [
         {"name": "temperature", "use_template": "temperature"},
         {"name": "top_p", "use_template": "top_p"},
         {
             "name": "max_tokens",
             "use_template": "max_tokens",
-            "default": min(DEFAULT_MAX_TOKENS, max_output),
+            "default": min(max_tokens_default, model.max_output),
             "min": 1,
-            "max": max_output,
+            "max": model.max_output,
         },
         {"name": "presence_penalty", "use_template": "presence_penalty"},
         {"name": "frequency_penalty", "use_template": "frequency_penalty"},
     ]
-    if "structured_outputs" in entry["features"]:
+    if "structured_outputs" in model.features:
         rules.append(
             {
                 "name": "response_format",
@@ -91,7 +63,7 @@ def _rules(entry: dict, thinking: bool, effort: bool) -> list[dict]:
             }
         )
         rules.append({"name": "json_schema", "use_template": "json_schema"})
-    if thinking:
+    if model.thinking_switch:
         rules.append(
             {
                 "name": "thinking",
@@ -106,7 +78,7 @@ def _rules(entry: dict, thinking: bool, effort: bool) -> list[dict]:
                 },
             }
         )
-    if effort:
+    if model.reasoning_effort:
         rules.append(
             {
                 "name": "reasoning_effort",
@@ -124,77 +96,104 @@ def _rules(entry: dict, thinking: bool, effort: bool) -> list[dict]:
     return rules
 
 
-def model_yaml(entry: dict, name: str, thinking: bool, effort: bool, image: dict | None) -> dict:
-    source = set(entry["features"])
-    features = ["multi-tool-call", "tool-call", "stream-tool-call"] if "tool-call" in source else []
-    if "reasoning" in source:
+def model_yaml(model: CuratedModel, max_tokens_default: int) -> dict:
+    features = ["multi-tool-call", "tool-call", "stream-tool-call"] if "tools" in model.features else []
+    if "reasoning" in model.features:
         features.append("agent-thought")
-    if "vision" in source:
+    if model.vision:
         features.append("vision")
-    if "structured_outputs" in source:
+    if "structured_outputs" in model.features:
         features.append("structured-output")
     document: dict = {
-        "model": entry["id"],
-        "label": _label(name),
+        "model": model.id,
+        "label": _label(model.name),
         "model_type": "llm",
         "features": features,
-        "model_properties": {"mode": "chat", "context_size": int(entry["context_size"])},
-        "parameter_rules": _rules(entry, thinking, effort),
-        "pricing": {
-            "input": str(entry["pricing"]["input"]),
-            "output": str(entry["pricing"]["output"]),
-            "unit": "0.000001",
-            "currency": "USD",
-        },
+        "model_properties": {"mode": "chat", "context_size": model.context_size},
+        "parameter_rules": _rules(model, max_tokens_default),
+        "pricing": _pricing(model),
     }
-    if image:
-        document["atlascloud"] = {"image_tokens": image}
+    if model.image_tokens:
+        document["atlascloud"] = {"image_tokens": model.image_tokens}
     return document
 
 
-def ranker_yaml(entry: dict, name: str, disable_thinking: bool) -> dict:
+def ranker_yaml(model: CuratedModel, disable_thinking: bool) -> dict:
+    structured = "structured_outputs" in model.features
     document: dict = {
-        "model": entry["id"],
+        "model": model.id,
         "label": {
-            "en_US": f"{name} (LLM ranker)",
-            "zh_Hans": f"{name}（LLM 重排序）",
-            "ja_JP": f"{name}（LLM リランカー）",
+            "en_US": f"{model.name} (LLM ranker)",
+            "zh_Hans": f"{model.name}（LLM 重排序）",
+            "ja_JP": f"{model.name}（LLM リランカー）",
         },
         "model_type": "rerank",
-        "model_properties": {"context_size": int(entry["context_size"])},
-        "pricing": {
-            "input": str(entry["pricing"]["input"]),
-            "output": str(entry["pricing"]["output"]),
-            "unit": "0.000001",
-            "currency": "USD",
-        },
-        "atlascloud": {"ranker": {"structured_output": True, "disable_thinking": disable_thinking}},
+        "model_properties": {"context_size": model.context_size},
+        "pricing": _pricing(model),
+        "atlascloud": {"ranker": {"structured_output": structured, "disable_thinking": disable_thinking}},
     }
-    if "vision" in entry["features"]:
+    if model.vision:
         document["features"] = ["vision"]
     return document
 
 
-def main(catalog_path: Path) -> None:
-    catalog = {m["id"]: m for m in yaml.safe_load(catalog_path.read_text())["models"]}
-    for old in LLM_DIR.glob("*.yaml"):
-        old.unlink()
-    for model_id, (name, thinking, effort, image) in CHOSEN.items():
-        entry = catalog[model_id]
-        if entry.get("confidence") != "high":
-            raise SystemExit(f"{model_id} is not a high-confidence catalog entry")
-        text = yaml.safe_dump(model_yaml(entry, name, thinking, effort, image), sort_keys=False, allow_unicode=True)
-        (LLM_DIR / file_name(model_id)).write_text(text)
-    (LLM_DIR / "_position.yaml").write_text(yaml.safe_dump(list(CHOSEN), allow_unicode=True))
-    for old in RERANK_DIR.glob("*.yaml"):
-        old.unlink()
-    for model_id, disable_thinking in RANKERS.items():
-        document = ranker_yaml(catalog[model_id], CHOSEN[model_id][0], disable_thinking)
-        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
-        (RERANK_DIR / file_name(model_id)).write_text(text)
-    (RERANK_DIR / "_position.yaml").write_text(yaml.safe_dump(list(RANKERS), allow_unicode=True))
-    print(f"wrote {len(CHOSEN)} LLM and {len(RANKERS)} rerank model YAMLs")
+def _dump(document: object) -> str:
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def render(catalog: Catalog) -> dict[Path, str]:
+    """Every generated file (path relative to the project root) and its exact text."""
+    files = {LLM_DIR / file_name(m.id): _dump(model_yaml(m, catalog.max_tokens_default)) for m in catalog.models}
+    files[LLM_DIR / "_position.yaml"] = _dump([m.id for m in catalog.models])
+    models = catalog.by_id()
+    for ranker in catalog.rankers:
+        files[RERANK_DIR / file_name(ranker.id)] = _dump(ranker_yaml(models[ranker.id], ranker.disable_thinking))
+    files[RERANK_DIR / "_position.yaml"] = _dump([r.id for r in catalog.rankers])
+    return files
+
+
+def stale_files(root: Path, files: dict[Path, str]) -> list[Path]:
+    """Generated files that are missing, different, or left over from a removed model."""
+    present = {p.relative_to(root) for folder in (LLM_DIR, RERANK_DIR) for p in (root / folder).glob("*.yaml")}
+    changed = [
+        path
+        for path, text in files.items()
+        if not (root / path).is_file() or (root / path).read_text(encoding="utf-8") != text
+    ]
+    return sorted(changed + sorted(present - set(files)))
+
+
+def write(root: Path, files: dict[Path, str]) -> list[Path]:
+    """Bring the YAMLs on disk to `files`; returns what changed."""
+    stale = stale_files(root, files)
+    for path in stale:
+        target = root / path
+        if path in files:
+            target.write_text(files[path], encoding="utf-8")
+        else:
+            target.unlink()
+    return stale
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=ROOT, help="project root (default: this checkout)")
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when a YAML is stale")
+    args = parser.parse_args(argv)
+    try:
+        files = render(load_catalog(args.root / CURATED))
+    except CatalogError as error:
+        print(f"build_catalog: {error}", file=sys.stderr)
+        return 2
+    if args.check:
+        stale = stale_files(args.root, files)
+        for path in stale:
+            print(f"stale: {path.as_posix()}")
+        return 1 if stale else 0
+    changed = write(args.root, files)
+    print(f"{len(files) - 2} model YAMLs from {CURATED.as_posix()}: {len(changed)} file(s) changed")
+    return 0
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CATALOG)
+    sys.exit(main())

@@ -1,18 +1,28 @@
-"""Every shipped model YAML is valid for the SDK and agrees with the research catalog."""
+"""Every shipped model YAML is valid for the SDK and is exactly what the curated catalog builds.
+
+Nothing here reads outside the project (the research notes beside a CI checkout are not needed).
+"""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
 from dify_plugin.entities.model import AIModelEntity
 
+from tools.build_catalog import CURATED, render, stale_files
+from tools.catalog.curated import load_catalog
+
 ROOT = Path(__file__).resolve().parents[2]
 LLM_DIR = ROOT / "models" / "llm"
-REFERENCE = ROOT.parent / "shared" / "reference" / "atlascloud-models-2026-10.yaml"
+CATALOG = load_catalog(ROOT / CURATED)
 MODEL_FILES = sorted(p for p in LLM_DIR.glob("*.yaml") if not p.name.endswith("_position.yaml"))
 
 
@@ -48,19 +58,62 @@ def test_model_yaml_is_valid_and_consistent(path: Path):
     assert ("vision" in features) == ("image_tokens" in (document.get("atlascloud") or {}))
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason="shared reference catalog not beside the checkout")
 @pytest.mark.parametrize("path", MODEL_FILES, ids=lambda p: p.stem)
-def test_model_yaml_matches_a_high_confidence_catalog_entry(path: Path):
+def test_model_yaml_matches_its_curated_entry(path: Path):
     document = load(path)
-    entry = {m["id"]: m for m in load(REFERENCE)["models"]}[document["model"]]
-    assert entry["confidence"] == "high"
-    assert document["model_properties"]["context_size"] == entry["context_size"]
+    entry = CATALOG.by_id()[document["model"]]
+    assert document["model_properties"]["context_size"] == entry.context_size
     rules = {rule["name"]: rule for rule in document["parameter_rules"]}
-    assert rules["max_tokens"]["max"] == entry["max_output"]
-    assert float(document["pricing"]["input"]) == entry["pricing"]["input"]
-    assert float(document["pricing"]["output"]) == entry["pricing"]["output"]
-    assert ("vision" in document["features"]) == ("vision" in entry["features"])
-    assert ("agent-thought" in document["features"]) == ("reasoning" in entry["features"])
+    assert rules["max_tokens"]["max"] == entry.max_output
+    assert Decimal(document["pricing"]["input"]) == Decimal(entry.input_price)
+    assert Decimal(document["pricing"]["output"]) == Decimal(entry.output_price)
+    assert ("vision" in document["features"]) == entry.vision
+    assert ("agent-thought" in document["features"]) == ("reasoning" in entry.features)
+    assert ("tool-call" in document["features"]) == ("tools" in entry.features)
+    assert ("thinking" in rules) == entry.thinking_switch
+    assert ("reasoning_effort" in rules) == entry.reasoning_effort
+    assert (document.get("atlascloud") or {}).get("image_tokens") == entry.image_tokens
+
+
+def test_shipped_yamls_are_exactly_what_the_curated_file_builds():
+    assert stale_files(ROOT, render(CATALOG)) == [], "run: python tools/build_catalog.py"
+
+
+def test_the_catalog_builds_from_the_project_alone(tmp_path: Path):
+    """A bare copy of the builder and the curated file (no ../shared, no models) rebuilds every YAML."""
+    for relative in ("tools/__init__.py", "tools/build_catalog.py", "tools/catalog/__init__.py",
+                     "tools/catalog/curated.py", "tools/catalog/curated.yaml"):  # fmt: skip
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / relative, tmp_path / relative)
+    for folder in ("llm", "rerank"):
+        (tmp_path / "models" / folder).mkdir(parents=True)
+    result = subprocess.run(
+        [sys.executable, "tools/build_catalog.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    for folder in ("llm", "rerank"):
+        built = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "models" / folder).glob("*.yaml")}
+        shipped = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "models" / folder).glob("*.yaml")}
+        assert built == shipped
+
+
+def test_provider_names_position_files_the_way_the_daemon_reads_them():
+    """dify-plugin-daemon reads model order only from `models.<type>.position` (a path from the plugin
+    root to a YAML list; pkg/entities/plugin_entities/model_declaration.go, UnmarshalYAML) and
+    skips `_position.yaml` when it globs `predefined` (pkg/plugin_packager/decoder/helper.go)."""
+    models = load(ROOT / "provider" / "atlascloud.yaml")["models"]
+    for model_type, folder in (("llm", "llm"), ("rerank", "rerank")):
+        assert models[model_type]["position"] == f"models/{folder}/_position.yaml"
+        order = load(ROOT / models[model_type]["position"])
+        assert isinstance(order, list) and all(isinstance(name, str) for name in order)
+        declared = [
+            load(p)["model"]
+            for pattern in models[model_type]["predefined"]
+            for p in sorted(ROOT.glob(pattern))
+            if not p.name.endswith("_position.yaml")
+        ]
+        assert sorted(order) == sorted(declared)
+    assert load(ROOT / models["llm"]["position"]) == [m.id for m in CATALOG.models]
 
 
 def test_versions_agree():
