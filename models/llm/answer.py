@@ -43,11 +43,12 @@ def normalise_finish(raw: str | None) -> str | None:
 class AnswerBuilder:
     """Feed pieces in order; `feed` returns the text to show now, `finish` closes the answer."""
 
-    def __init__(self) -> None:
+    def __init__(self, lookahead: float = 0) -> None:
+        """`lookahead`: characters of content to hold, looking for a lone `</think>` (think.py)."""
         self._phase = "start"  # start -> reasoning -> answer
         self._held_reasoning = ""  # whitespace-only reasoning, until real text follows
         self._held_answer = ""  # whitespace-only answer at the start, in case reasoning follows
-        self._inline = InlineThinkSplitter()
+        self._inline = InlineThinkSplitter(lookahead)
         self._field_reasoning = False
         self.reasoning_parts: list[str] = []
         self.shown: list[str] = []

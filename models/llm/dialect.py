@@ -36,19 +36,33 @@ class Piece:
     usage: tuple[int, int] | None = None  # (prompt_tokens, completion_tokens)
 
 
+_TEXT_PARTS = (None, "text", "output_text", "reasoning.text")
+_THINKING_PARTS = ("thinking", "reasoning")
+
+
 def text_of(value: Any) -> str:
-    """Text from a string, a list of text parts, a part, or a number; "" for anything else."""
+    """Text from a string, a list of text parts, a part, or a number; "" for anything else
+    (thinking parts included: see `thinking_of`)."""
     if isinstance(value, str):
         return value
     if isinstance(value, list):
         return "".join(text_of(part) for part in value)
     if isinstance(value, dict):
-        if value.get("type") in (None, "text", "output_text", "reasoning.text", "thinking"):
-            return text_of(value.get("text") if "text" in value else value.get("thinking"))
-        return ""
+        return text_of(value.get("text")) if value.get("type") in _TEXT_PARTS else ""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return ""
+
+
+def thinking_of(content: Any) -> str:
+    """Reasoning sent as content parts (Mistral Magistral: `{"type": "thinking", "thinking": [...]}`)."""
+    if not isinstance(content, list):
+        return ""
+    return "".join(
+        text_of(part.get("thinking", part.get("text")))
+        for part in content
+        if isinstance(part, dict) and part.get("type") in _THINKING_PARTS
+    )
 
 
 def _int(value: Any) -> int | None:
@@ -142,7 +156,7 @@ def piece_of(payload: Any) -> Piece | None:
     delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else choice.get("message")
     if isinstance(delta, dict):
         piece.content = text_of(delta.get("content"))
-        piece.reasoning = reasoning_of(delta)
+        piece.reasoning = reasoning_of(delta) or thinking_of(delta.get("content"))
         piece.refusal = text_of(delta.get("refusal"))
         piece.tool_fragments = _fragments(delta)
     elif isinstance(choice.get("text"), str):

@@ -18,7 +18,7 @@ from dify_plugin.entities.model.message import ImagePromptMessageContent, Prompt
 
 from models.catalog import plugin_settings
 from models.llm.messages import to_openai_messages, to_openai_tools
-from models.llm.request import build_chat_request, demands_reasoning_replay
+from models.llm.request import build_chat_request, demands_reasoning_replay, thinking_on
 from models.llm.schema import customizable_llm_schema
 from models.llm.stream import completion_to_result, stream_to_chunks
 from models.llm.tokens import count_prompt_tokens
@@ -73,8 +73,11 @@ class AtlasCloudLargeLanguageModel(AtlasCloudModel, LargeLanguageModel):
             if not stream:
                 result = completion_to_result(model, fetch_completion(client, request, deadline), make_usage, estimate)
                 return result if isinstance(result, LLMResult) else map_stream_errors(result, connection)
+            expect_reasoning = thinking_on(model_parameters) and self._supports(
+                model, credentials, ModelFeature.AGENT_THOUGHT
+            )
             reader = ChatStream(open_chat(client, request, deadline), deadline)
-        chunks = stream_to_chunks(model, reader.batches(), make_usage, estimate)
+        chunks = stream_to_chunks(model, reader.batches(), make_usage, estimate, expect_reasoning)
         return map_stream_errors(chunks, connection, on_close=reader.close)
 
     def _chat_request(

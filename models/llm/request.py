@@ -15,12 +15,15 @@ _PASSTHROUGH = ("temperature", "top_p", "max_tokens", "presence_penalty", "frequ
 _REPLAY_FAMILIES = ("kimi", "moonshot", "deepseek")
 
 
+def thinking_on(parameters: Mapping[str, Any]) -> bool:
+    """Whether the request leaves a reasoning model's thinking switched on."""
+    return parameters.get("thinking") is not False and parameters.get("reasoning_effort") != "none"
+
+
 def demands_reasoning_replay(model: str, parameters: Mapping[str, Any]) -> bool:
     """True when every assistant tool-call turn must carry `reasoning_content` (empty if need be)."""
-    if parameters.get("thinking") is False or parameters.get("reasoning_effort") == "none":
-        return False
     lowered = model.lower()
-    return any(family in lowered for family in _REPLAY_FAMILIES)
+    return thinking_on(parameters) and any(family in lowered for family in _REPLAY_FAMILIES)
 
 
 def response_format(parameters: Mapping[str, Any]) -> dict[str, Any] | None:

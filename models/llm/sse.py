@@ -3,7 +3,8 @@
 Follows the SSE framing rules (any of CRLF, LF, CR ends a line; `data:` lines of one event are
 joined; `:` comments, `id:` and `retry:` are ignored; a blank line ends an event) and tolerates
 what real OpenAI-compatible servers add: no space after `data:`, no blank line before the end of
-the body, keep-alive comments, and bare JSON lines without `data:` (NDJSON-style gateways).
+the body, keep-alive comments, bare JSON lines without `data:` (NDJSON-style gateways) and
+llama.cpp's non-standard `error:` line.
 A line that is not UTF-8 text is the server's fault: ReplyError, unless it is a comment.
 """
 
@@ -78,6 +79,8 @@ class SSEDecoder:
             self._data.append(value)
         elif field == "event":
             self._name = value.strip()
+        elif field == "error" and value.strip():  # llama.cpp builds through 2025: `error: {json}` at HTTP 200
+            events.append(SSEEvent("error", value))
 
 
 def parse_data(data: str) -> Iterator[Any]:

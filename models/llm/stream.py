@@ -11,6 +11,7 @@ most 6 bytes of JSON).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
@@ -22,6 +23,11 @@ from models.llm.dialect import Piece
 from provider.errors import ReplyError
 
 MAX_CHUNK_CHARS = 512 * 1024
+# How much content of a model that should be reasoning is held back, looking for the lone
+# `</think>` of a template that opened the block in the prompt (think.py). Models that send
+# reasoning fields or an opening tag are never held; a reply with no `</think>` in this many
+# characters is released at once.
+REASONING_LOOKAHEAD_CHARS = 32 * 1024
 
 # (prompt_tokens, completion_tokens) -> priced usage
 UsageFactory = Callable[[int, int], LLMUsage]
@@ -76,11 +82,15 @@ def _call_batches(calls: list[AssistantPromptMessage.ToolCall]) -> list[list[Ass
 
 
 def stream_to_chunks(
-    model: str, batches: Iterable[list[Piece]], make_usage: UsageFactory, estimate: UsageEstimator
+    model: str,
+    batches: Iterable[list[Piece]],
+    make_usage: UsageFactory,
+    estimate: UsageEstimator,
+    expect_reasoning: bool = False,
 ) -> Generator[LLMResultChunk, None, None]:
     """One Dify chunk per batch of waiting pieces (so a fast upstream costs few chunks), ending
     with the tool calls, then usage and the finish reason."""
-    builder = AnswerBuilder()
+    builder = AnswerBuilder(REASONING_LOOKAHEAD_CHARS if expect_reasoning else 0)
     for batch in batches:
         text = "".join([builder.feed(piece) for piece in batch])
         for part in split_text(text):
@@ -102,13 +112,15 @@ def _completion_text(shown: list[str], calls: list[AssistantPromptMessage.ToolCa
 def completion_to_result(
     model: str, pieces: list[Piece], make_usage: UsageFactory, estimate: UsageEstimator
 ) -> LLMResult | Generator[LLMResultChunk, None, None]:
-    """A whole (blocking) reply: one result, or chunks when it is too large for one message."""
-    builder = AnswerBuilder()
+    """A whole (blocking) reply: one result, or chunks when it is too large for one message.
+
+    The whole text is known, so a lone `</think>` anywhere in it ends the reasoning."""
+    builder = AnswerBuilder(lookahead=math.inf)
     text = "".join([builder.feed(piece) for piece in pieces])
     closing, calls, _ = builder.finish()
     text += closing
     if len(text) > MAX_CHUNK_CHARS or len(_call_batches(calls)) > 1:
-        return stream_to_chunks(model, [pieces], make_usage, estimate)
+        return stream_to_chunks(model, [pieces], make_usage, estimate, expect_reasoning=True)
     prompt_tokens, completion_tokens = builder.usage or estimate(_completion_text([text], calls))
     return LLMResult(
         model=model,

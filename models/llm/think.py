@@ -4,6 +4,12 @@ Backends without a reasoning parser (raw vLLM/SGLang/llama.cpp, MiniMax, some ga
 reasoning in the content itself. Tags arrive split across deltas (`<thi` + `nk>`), so a possible
 partial tag is held back until the next piece decides it. Only a block at the very start of the
 content (after whitespace) is reasoning; a `<think>` later in an answer is the answer's text.
+
+Some chat templates open `<think>` in the prompt (DeepSeek-R1, Qwen3 on llama.cpp), so the reply
+starts mid-reasoning and only a lone `</think>` marks its end. With `lookahead` > 0 the splitter
+holds content that starts without a tag until it sees that `</think>` (then the held text was
+reasoning) or `lookahead` characters pass without one (then it was the answer, released at once).
+Callers set it only for models that are expected to reason, or for whole replies.
 """
 
 from __future__ import annotations
@@ -23,13 +29,10 @@ def _partial_suffix(text: str, tag: str) -> int:
 class InlineThinkSplitter:
     """Feed content pieces; get (reasoning, answer) text as soon as it is certain."""
 
-    def __init__(self) -> None:
-        self._state = "sniff"  # sniff -> inside -> answer, or sniff -> answer
+    def __init__(self, lookahead: float = 0) -> None:
+        self._state = "sniff"  # sniff -> inside -> answer; sniff -> held -> answer; sniff -> answer
         self._held = ""
-
-    @property
-    def inside(self) -> bool:
-        return self._state == "inside" or (self._state == "sniff" and self._held.strip() != "")
+        self._lookahead = lookahead
 
     def feed(self, text: str) -> tuple[str, str]:
         if self._state == "answer":
@@ -39,11 +42,16 @@ class InlineThinkSplitter:
             start = self._held.lstrip()
             if len(start) < len(OPEN_TAG) and OPEN_TAG.startswith(start):
                 return "", ""  # maybe the start of a tag, or whitespace before it
-            if not start.startswith(OPEN_TAG):
-                self._state, answer, self._held = "answer", self._held, ""
-                return "", answer
-            self._state, self._held = "inside", start[len(OPEN_TAG) :]
-        return self._inside()
+            if start.startswith(OPEN_TAG):
+                self._state, self._held = "inside", start[len(OPEN_TAG) :]
+            else:
+                self._state = "held" if self._lookahead > 0 else "answer"
+        if self._state == "inside":
+            return self._inside()
+        if self._state == "held":
+            return self._held_until_close()
+        answer, self._held = self._held, ""
+        return "", answer
 
     def _inside(self) -> tuple[str, str]:
         end = self._held.find(CLOSE_TAG)
@@ -56,17 +64,20 @@ class InlineThinkSplitter:
         self._held = self._held[len(self._held) - keep :]
         return reasoning, ""
 
+    def _held_until_close(self) -> tuple[str, str]:
+        end = self._held.find(CLOSE_TAG)
+        if end != -1:
+            reasoning, answer = self._held[:end], self._held[end + len(CLOSE_TAG) :]
+            self._state, self._held = "answer", ""
+            return reasoning, answer
+        if len(self._held) > self._lookahead:
+            self._state, answer, self._held = "answer", self._held, ""
+            return "", answer
+        return "", ""
+
     def close(self) -> tuple[str, str]:
         """At the end of the content: an unclosed block was reasoning cut short; held text is answer."""
         held, self._held = self._held, ""
         if self._state == "inside":
             return held, ""
         return "", held
-
-
-def split_inline_think(text: str) -> tuple[str, str]:
-    """(reasoning, answer) of a whole reply's content."""
-    splitter = InlineThinkSplitter()
-    reasoning, answer = splitter.feed(text)
-    more_reasoning, more_answer = splitter.close()
-    return reasoning + more_reasoning, answer + more_answer

@@ -64,8 +64,11 @@ def _pieces_of_event(name: str, data: str) -> Iterator[Piece]:
         try:
             payload = json.loads(data)
         except ValueError:
-            payload = None
-        raise error_of_payload(payload) or UpstreamError(None, readable(data) or "no details")
+            payload = data
+        if isinstance(payload, dict):
+            code = payload.get("code") if payload.get("code") not in (None, "") else payload.get("type")
+            raise error_of_payload(payload) or UpstreamError(code, readable(payload) or "no details")
+        raise UpstreamError(None, readable(payload) or "no details")
     for payload in parse_data(data):
         piece = piece_of(payload)
         if piece is not None:

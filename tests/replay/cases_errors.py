@@ -265,7 +265,7 @@ CASES = (
         source="unslothai/llama.cpp#202 (invalid UTF-8 from the model travels onward to clients); "
         "ggml-org/llama.cpp#28926 (SSE buffer eviction cut UTF-8 sequences on the wire)",
         note="Bytes that are not UTF-8 cannot be shown: the reply is broken, with a readable sentence.",
-        sse=sse(*vllm_text("Hello", finish=None))
+        sse=sse(*vllm_text("Hello", finish=None), done=False)
         + b'data: {"id":"chatcmpl-cb1efbea88d44f1ca0da701ac2139e53","object":"chat.completion.chunk",'
         b'"created":1763738578,"model":"Qwen/Qwen3-8B","choices":[{"index":0,"delta":{"content":"caf\xe9 \xff\xfe"},'
         b'"logprobs":null,"finish_reason":null}]}\n\n' + sse(vllm({"content": ""}, "stop")),

@@ -9,14 +9,14 @@ from dify_plugin.errors.model import InvokeBadRequestError
 
 from models.llm.answer import AnswerBuilder, normalise_finish
 from models.llm.dialect import Piece, ToolFragment
-from models.llm.think import InlineThinkSplitter, split_inline_think
+from models.llm.think import InlineThinkSplitter
 from models.llm.toolcalls import ToolCallAssembler
 from provider.errors import ReplyError
 
 
 # --- inline <think> -------------------------------------------------------------------------
-def split_stream(*pieces: str) -> tuple[str, str]:
-    splitter = InlineThinkSplitter()
+def split_stream(*pieces: str, lookahead: float = 0) -> tuple[str, str]:
+    splitter = InlineThinkSplitter(lookahead)
     parts = [splitter.feed(p) for p in pieces] + [splitter.close()]
     return "".join(r for r, _ in parts), "".join(a for _, a in parts)
 
@@ -29,14 +29,31 @@ def test_a_leading_think_block_is_reasoning_at_every_split_point():
 
 
 def test_think_later_in_an_answer_is_answer_text():
-    assert split_inline_think("Use <think> tags like <think>x</think>.") == (
-        "",
-        "Use <think> tags like <think>x</think>.",
-    )
+    assert split_stream("Use <think> tags like <think>x</think>.") == ("", "Use <think> tags like <think>x</think>.")
 
 
 def test_an_unclosed_block_is_reasoning_cut_short():
-    assert split_inline_think("<think>still thinking</thi") == ("still thinking</thi", "")
+    assert split_stream("<think>still thinking</thi") == ("still thinking</thi", "")
+
+
+def test_a_lone_closing_tag_within_the_lookahead_ends_reasoning_opened_in_the_prompt():
+    assert split_stream("The user greets me.", "\n</thi", "nk>\n\nHello!", lookahead=100) == (
+        "The user greets me.\n",
+        "\n\nHello!",
+    )
+    # Without a lookahead (a model not expected to reason) the text is the answer, streamed at once.
+    splitter = InlineThinkSplitter()
+    assert splitter.feed("The user greets me.") == ("", "The user greets me.")
+
+
+def test_held_text_is_released_as_answer_past_the_lookahead_or_at_the_end():
+    splitter = InlineThinkSplitter(lookahead=10)
+    assert splitter.feed("short") == ("", "")
+    assert splitter.feed(" and more") == ("", "short and more")
+    assert splitter.feed(" then </think> later") == ("", " then </think> later")
+    held = InlineThinkSplitter(lookahead=100)
+    assert held.feed("brief answer") == ("", "")
+    assert held.close() == ("", "brief answer")
 
 
 def test_text_that_only_looks_like_a_tag_start_is_released():
@@ -117,7 +134,7 @@ def test_nameless_fragments_make_no_call_and_broken_json_is_refused():
     assembler.add(ToolFragment(index=0, arguments="{}"))
     assert not assembler and assembler.calls() == []
     assembler.add(ToolFragment(index=1, name="f", arguments='{"open": '))
-    with pytest.raises(ReplyError, match="tool 'f'.*not valid JSON"):
+    with pytest.raises(ReplyError, match=r"tool 'f'.*not valid JSON"):
         assembler.calls()
 
 

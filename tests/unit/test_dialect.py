@@ -9,7 +9,11 @@ from provider.errors import UpstreamError
 
 
 def chunk(delta: dict, finish=None, **extra) -> dict:
-    return {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+    return {
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        **extra,
+    }
 
 
 @pytest.mark.parametrize(
@@ -53,7 +57,12 @@ def test_blocking_message_and_delta_are_read_alike():
 
 
 def test_first_choice_wins_with_or_without_index():
-    assert piece_of({"choices": [{"index": 1, "delta": {"content": "b"}}, {"index": 0, "delta": {"content": "a"}}]}).content == "a"
+    assert (
+        piece_of(
+            {"choices": [{"index": 1, "delta": {"content": "b"}}, {"index": 0, "delta": {"content": "a"}}]}
+        ).content
+        == "a"
+    )
     assert piece_of({"choices": [{"delta": {"content": "only"}}]}).content == "only"
     assert piece_of({"choices": [{"index": "0", "delta": {"content": "s"}}]}).content == "s"
 

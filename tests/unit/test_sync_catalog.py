@@ -258,7 +258,7 @@ def _closed_port() -> int:
 @pytest.mark.parametrize(
     ("endpoint", "message"),
     [
-        ("ftp://api.atlascloud.ai", "is not an http(s) URL"),
+        ("ftp://api.atlascloud.ai", "must start with https://"),
         (f"http://127.0.0.1:{_closed_port()}", "failed: ConnectError"),
     ],
 )
