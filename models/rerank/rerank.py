@@ -98,7 +98,7 @@ class AtlasCloudRerankModel(AtlasCloudModel, RerankModel):
         except NativeRerankError as error:
             raise InvokeBadRequestError(f"Rerank endpoint for '{model}': {error}") from error
         except Exception as error:
-            raise to_invoke_error(error, connection.api_key) from error
+            raise to_invoke_error(error, connection) from None
         self._report_usage(model, credentials, len(docs), outcome)
         return list(outcome.scores)
 

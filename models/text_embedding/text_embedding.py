@@ -61,10 +61,10 @@ class AtlasCloudTextEmbeddingModel(AtlasCloudModel, TextEmbeddingModel):
         except ValueError as error:  # EmbeddingReplyError, or a zero vector that cannot be normalised
             raise InvokeBadRequestError(f"Embedding model '{model}': {error}") from error
         except Exception as error:
-            mapped = to_invoke_error(error, connection.api_key)
+            mapped = to_invoke_error(error, connection)
             if is_not_found(error):
-                raise InvokeBadRequestError(not_served(model, mapped)) from error
-            raise mapped from error
+                raise InvokeBadRequestError(not_served(model, mapped)) from None
+            raise mapped from None
         return TextEmbeddingResult(model=model, embeddings=embeddings, usage=self._usage(model, credentials, tokens))
 
     def get_num_tokens(self, model: str, credentials: dict, texts: list[str]) -> list[int]:
@@ -74,14 +74,13 @@ class AtlasCloudTextEmbeddingModel(AtlasCloudModel, TextEmbeddingModel):
     def validate_credentials(self, model: str, credentials: Mapping) -> None:
         try:
             settings = embedding_settings(credentials)
-            client = open_client(connection_from_credentials(credentials), max_retries=1)
+            connection = connection_from_credentials(credentials)
             extra = {"dimensions": settings.dimensions} if settings.dimensions else {}
-            client.embeddings.create(model=model, input=["ping"], **extra)
+            open_client(connection).embeddings.create(model=model, input=["ping"], **extra)
         except Exception as error:
             if is_not_found(error):
-                secret = str(credentials.get("api_key") or "") or None
-                raise CredentialsValidateFailedError(not_served(model, to_invoke_error(error, secret))) from error
-            raise validation_failure(error, credentials, f"Embedding model '{model}'") from error
+                raise CredentialsValidateFailedError(not_served(model, to_invoke_error(error, connection))) from None
+            raise validation_failure(error, credentials, f"Embedding model '{model}'") from None
 
     def _usage(self, model: str, credentials: dict, tokens: int) -> EmbeddingUsage:
         price = self.get_price(model=model, credentials=credentials, price_type=PriceType.INPUT, tokens=tokens)
