@@ -126,15 +126,19 @@ def trickle(body: bytes, interval_s: float) -> Route:
     return route
 
 
-def declared(length: int, sent: bytes = PNG_SIGNATURE) -> Route:
-    """Claims a length, sends only a little, then waits briefly and closes."""
+def declared(length: int, chunk: int = 1 << 20) -> Route:
+    """A PNG-looking body of `length` bytes with its Content-Length, sent until the client leaves."""
 
     def route(conn: socket.socket, seen: Seen) -> None:
         _send_head(conn, "200 OK", {"Content-Type": "image/png", "Content-Length": str(length)})
-        conn.sendall(sent)
-        seen.body_bytes_sent += len(sent)
-        conn.settimeout(5)
-        conn.recv(1)  # returns when the client closes (or after 5 s)
+        block = bytes(chunk)
+        sent = 0
+        while sent < length:
+            piece = (PNG_SIGNATURE + block)[: min(chunk, length - sent)] if sent == 0 else block[: length - sent]
+            conn.sendall(piece)
+            sent += len(piece)
+            seen.body_bytes_sent += len(piece)
+        seen.finished_bodies += 1
 
     return route
 
