@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import socketserver
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -33,7 +34,7 @@ class Seen:
 
 
 class ScriptedServer:
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, Route] = {}
         self.default: Route | None = None
         self.seen = Seen()
@@ -44,7 +45,14 @@ class ScriptedServer:
             def handle(self) -> None:
                 with server._lock:
                     server.seen.connections += 1
-                line = _read_request_line(self.request)
+                conn = self.request
+                conn.settimeout(10)
+                if tls is not None:
+                    try:
+                        conn = tls.wrap_socket(conn, server_side=True)
+                    except OSError:  # the client refused our certificate
+                        return
+                line = _read_request_line(conn)
                 if line is None:
                     return
                 with server._lock:
@@ -53,7 +61,7 @@ class ScriptedServer:
                 route = server.routes.get(target.split("?")[0]) or server.default or status(404)
                 # OSError: the client went away, as it should after a refusal or at a cap.
                 with contextlib.suppress(OSError):
-                    route(self.request, server.seen)
+                    route(conn, server.seen)
 
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

@@ -62,6 +62,7 @@ class FetchSettings:
     # Tests replace DNS and sockets; by default getaddrinfo (bounded by the deadline) and real sockets.
     resolver: Callable[[fetch_net.Deadline], ssrf.Resolver] = fetch_net.system_resolver
     sockets: httpcore.NetworkBackend | None = None
+    ssl_context: ssl.SSLContext | None = None  # default: certifi's roots plus SSL_CERT_FILE
 
 
 def settings_from_env(env: Mapping[str, str] = os.environ) -> FetchSettings:
@@ -142,7 +143,7 @@ def _get(url: ImageURL, settings: FetchSettings, deadline: fetch_net.Deadline, r
 def _pool(
     proxy: Proxy | None, settings: FetchSettings, deadline: fetch_net.Deadline, resolve: ssrf.Resolver
 ) -> httpcore.ConnectionPool:
-    options = {"ssl_context": _ssl_context(), "retries": 0, "max_connections": 1}
+    options = {"ssl_context": settings.ssl_context or _ssl_context(), "retries": 0, "max_connections": 1}
     if proxy is None:
         admit = functools.partial(ssrf.admit, allowlist=settings.allowlist, resolve=resolve)
         return httpcore.ConnectionPool(
