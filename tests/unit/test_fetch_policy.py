@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import time
+
 import pytest
 
 from models.vision_utils import fetch_net, ssrf
@@ -139,3 +142,22 @@ def test_settings_come_from_the_environment():
 )
 def test_the_body_must_start_like_an_image(start, image):
     assert looks_like_image(start) is image
+
+
+def test_a_slow_dns_lookup_ends_at_the_deadline(monkeypatch):
+    from gevent import monkey
+
+    if not monkey.is_module_patched("socket"):
+        pytest.skip("the plugin always runs under gevent; this process was not patched")
+    calls = []
+
+    def slow_lookup(*args, **kwargs):
+        calls.append(args[0])
+        time.sleep(30)  # gevent's cooperative sleep: a DNS server that never answers
+        return []
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_lookup)
+    resolve = fetch_net.system_resolver(fetch_net.Deadline(0.3))
+    with pytest.raises(fetch_net.DeadlineExceeded):
+        resolve("slow.example.com", 80)
+    assert calls == ["slow.example.com"]
