@@ -132,7 +132,9 @@ class CheckedBackend(httpcore.NetworkBackend):
         time.sleep(min(seconds, self._deadline.remaining()))
 
 
-def proxy_only(proxy_host: str, proxy_port: int, resolve: Callable[[str, int], list[IPAddress]]):
+def proxy_only(
+    proxy_host: str, proxy_port: int, resolve: Callable[[str, int], list[IPAddress]]
+) -> Callable[[str, int], list[IPAddress]]:
     """An `admit` for connections through a proxy: only ever to the configured proxy, whose own
     address may be private (Dify's SSRF proxy usually is). The target was checked before the
     request; the proxy's name is configuration, not user input, so it is resolved normally."""
