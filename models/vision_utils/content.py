@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
-from urllib.parse import urlsplit
+from collections.abc import Iterable
 
 from dify_plugin.entities.model.message import ImagePromptMessageContent
 from dify_plugin.errors.model import InvokeBadRequestError
 
 from models.vision_utils import cache
-from models.vision_utils.fetch import fetch_image
+from models.vision_utils.fetch import allowed_file_hosts, fetch_image
+from models.vision_utils.image_url import MalformedURL, parse_image_url
 from models.vision_utils.images import (
     ImageError,
     ImageLimits,
@@ -21,6 +21,7 @@ from models.vision_utils.images import (
 )
 from models.vision_utils.offload import run_blocking
 from models.vision_utils.policy import ImagePolicy
+from models.vision_utils.ssrf import AllowedHost, is_allowlisted, is_public_address, refused_name
 
 # Extensions AtlasCloud's vision models read directly from a public URL.
 _FORWARDABLE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
@@ -30,18 +31,21 @@ def detail_of(part: ImagePromptMessageContent) -> str:
     return "low" if part.detail == ImagePromptMessageContent.DETAIL.LOW else "high"
 
 
-def is_forwardable_url(url: str) -> bool:
-    """Public https URLs of formats every model reads are sent as they are."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme != "https" or not host or "." not in host or host.endswith((".local", ".internal")):
-        return False
+def is_forwardable_url(url: str, allowlist: Iterable[AllowedHost] | None = None) -> bool:
+    """Public https URLs of formats every model reads are sent as they are (AtlasCloud fetches
+    them): a public DNS name (not a local or metadata name, not an allowlisted host, which is
+    Dify's internal file server) or a public IP literal, on port 443, without credentials."""
     try:
-        if not ipaddress.ip_address(host).is_global:
-            return False
-    except ValueError:
-        pass  # a DNS name
-    return parts.path.lower().endswith(_FORWARDABLE_SUFFIXES)
+        parsed = parse_image_url(url)
+    except MalformedURL:
+        return False
+    if parsed.scheme != "https" or parsed.port != 443 or not parsed.path.lower().endswith(_FORWARDABLE_SUFFIXES):
+        return False
+    if is_allowlisted(parsed.host, parsed.port, allowed_file_hosts() if allowlist is None else allowlist):
+        return False
+    if parsed.address is not None:
+        return is_public_address(parsed.address)
+    return refused_name(parsed.host) is None
 
 
 def image_bytes(part: ImagePromptMessageContent) -> bytes:

@@ -1,47 +1,231 @@
-"""Download an image the plugin must convert itself, within strict bounds.
+"""Download an image the plugin must convert itself, without becoming an SSRF tool.
 
-Only http(s); at most MAX_REDIRECTS hops, each checked for scheme; a hard size cap while
-streaming; short timeouts. Private addresses are allowed on purpose: Dify's own file URLs
-(MULTIMODAL_SEND_FORMAT=url) usually point at an internal host that AtlasCloud cannot reach.
+- One strict reading of every URL (image_url.py): http/https only, no credentials.
+- The address rule (ssrf.py): every address the host resolves to must be public, unless the
+  operator allowlisted the host (ATLASCLOUD_ALLOWED_FILE_HOSTS, for Dify's own file server).
+- The socket goes to an address that passed that check (fetch_net.py), never to a second
+  lookup's answer; each redirect hop (at most 3) is read and checked again.
+- HTTP(S)_PROXY / ALL_PROXY / NO_PROXY are honoured; through a proxy the target is checked as
+  far as the plugin can see it (ssrf.admit_via_proxy).
+- One deadline for all of it (20 s by default, ATLASCLOUD_FETCH_TIMEOUT_S): DNS, connects, TLS,
+  redirects and every read. 50 MB cap on Content-Length and while streaming. The body must
+  start like an image.
+- Every failure reads the same to the user, so error texts cannot be used to map internal
+  hosts and ports; the reason goes to the plugin log, without the query string (Dify's file
+  URLs carry their signature there).
 """
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit
+import functools
+import io
+import logging
+import os
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
 
-import httpx
+import certifi
+import httpcore
+from dify_plugin.config.logger_format import plugin_logger_handler
 
+from models.vision_utils import fetch_net, ssrf
+from models.vision_utils.image_url import ImageURL, MalformedURL, parse_image_url
 from models.vision_utils.images import MAX_INPUT_BYTES, ImageError
+from models.vision_utils.proxy_env import Proxy, proxy_for
 
+UNIFORM_ERROR = "the image could not be downloaded from its URL"
+ALLOWLIST_ENV = "ATLASCLOUD_ALLOWED_FILE_HOSTS"
+TIMEOUT_ENV = "ATLASCLOUD_FETCH_TIMEOUT_S"
+DEFAULT_TIMEOUT_S = 20.0
 MAX_REDIRECTS = 3
-TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+USER_AGENT = "dify-plugin-atlascloud (image download)"
+
+logger = logging.getLogger(__name__)
+logger.setLevel(logging.INFO)
+logger.addHandler(plugin_logger_handler)
 
 
-def fetch_image(url: str, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
-    with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:
-        for _ in range(MAX_REDIRECTS + 1):
-            if urlsplit(url).scheme not in ("http", "https"):
-                raise ImageError(f"image URLs must be http(s); got {urlsplit(url).scheme or 'none'}")
-            try:
-                with client.stream("GET", url) as response:
-                    if response.is_redirect:
-                        url = urljoin(url, response.headers.get("location", ""))
-                        continue
-                    if response.status_code != 200:
-                        raise ImageError(f"downloading the image failed with HTTP {response.status_code}")
-                    return _read_capped(response, max_bytes)
-            except httpx.HTTPError as error:
-                raise ImageError(f"downloading the image failed: {type(error).__name__}") from error
-    raise ImageError(f"the image URL redirected more than {MAX_REDIRECTS} times")
+class FetchFailed(Exception):
+    """Why a download failed (plugin log only)."""
 
 
-def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise ImageError(f"the image is larger than {max_bytes / 1e6:.0f} MB")
-    body = bytearray()
-    for piece in response.iter_bytes():
-        body += piece
-        if len(body) > max_bytes:
-            raise ImageError(f"the image is larger than {max_bytes / 1e6:.0f} MB")
-    return bytes(body)
+@dataclass(frozen=True)
+class FetchSettings:
+    allowlist: frozenset[ssrf.AllowedHost] = frozenset()
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    max_bytes: int = MAX_INPUT_BYTES
+    max_redirects: int = MAX_REDIRECTS
+    proxy_env: Mapping[str, str] = field(default_factory=dict)
+    # Tests replace DNS and sockets; by default getaddrinfo (bounded by the deadline) and real sockets.
+    resolver: Callable[[fetch_net.Deadline], ssrf.Resolver] = fetch_net.system_resolver
+    sockets: httpcore.NetworkBackend | None = None
+    ssl_context: ssl.SSLContext | None = None  # default: certifi's roots plus SSL_CERT_FILE
+
+
+def settings_from_env(env: Mapping[str, str] = os.environ) -> FetchSettings:
+    try:
+        timeout_s = float(env.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT_S)
+    except ValueError:
+        timeout_s = DEFAULT_TIMEOUT_S
+    return FetchSettings(allowlist=allowed_file_hosts(env), timeout_s=max(timeout_s, 0.1), proxy_env=dict(env))
+
+
+def allowed_file_hosts(env: Mapping[str, str] = os.environ) -> frozenset[ssrf.AllowedHost]:
+    return _parsed_allowlist(env.get(ALLOWLIST_ENV, ""))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_allowlist(text: str) -> frozenset[ssrf.AllowedHost]:
+    allowlist, invalid = ssrf.parse_allowlist(text)
+    if invalid:  # logged once per distinct setting
+        logger.warning("%s: ignoring entries that are not host or host:port: %s", ALLOWLIST_ENV, ", ".join(invalid))
+    return allowlist
+
+
+def fetch_image(url: str, settings: FetchSettings | None = None) -> bytes:
+    """The image's bytes; any failure is ImageError(UNIFORM_ERROR)."""
+    settings = settings or settings_from_env()
+    try:
+        return download(url, settings)
+    except Exception as error:  # whatever went wrong, the user sees the same sentence (module doc)
+        logger.info("image download failed: %s: %s", _loggable(url), _reason(error))
+        raise ImageError(UNIFORM_ERROR) from None
+
+
+def download(url: str, settings: FetchSettings) -> bytes:
+    deadline = fetch_net.Deadline(settings.timeout_s)
+    resolve = settings.resolver(deadline)
+    current = parse_image_url(url)
+    for _ in range(settings.max_redirects + 1):
+        outcome = _get(current, settings, deadline, resolve)
+        if isinstance(outcome, bytes):
+            return outcome
+        current = parse_image_url(urljoin(str(current), outcome))
+    raise FetchFailed(f"more than {settings.max_redirects} redirects")
+
+
+def _get(url: ImageURL, settings: FetchSettings, deadline: fetch_net.Deadline, resolve: ssrf.Resolver) -> bytes | str:
+    """One request: the body of a 200, or the Location of a redirect."""
+    proxy = proxy_for(url.scheme, url.host, settings.proxy_env)
+    if proxy:
+        ssrf.admit_via_proxy(url.host, url.port, settings.allowlist, resolve)
+    timeout = settings.timeout_s
+    # Direct, httpcore hands this host to the checking backend. Through a proxy it only goes on
+    # the request line or in CONNECT, where an IPv6 address needs its brackets.
+    host = f"[{url.host}]" if proxy and ":" in url.host else url.host
+    port = url.port if url.explicit_port else None
+    request_url = httpcore.URL(scheme=url.scheme, host=host, port=port, target=url.target)
+    headers = [
+        (b"Host", url.authority.encode("ascii")),
+        (b"User-Agent", USER_AGENT.encode("ascii")),
+        (b"Accept", b"image/*"),
+        (b"Accept-Encoding", b"identity"),
+        (b"Connection", b"close"),
+    ]
+    extensions = {"timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}}
+    with (
+        _pool(proxy, settings, deadline, resolve) as pool,
+        pool.stream("GET", request_url, headers=headers, extensions=extensions) as response,
+    ):
+        if response.status in REDIRECT_STATUSES:
+            location = _header(response, b"location")
+            if not location:
+                raise FetchFailed(f"HTTP {response.status} without a Location")
+            return location
+        if response.status != 200:
+            raise FetchFailed(f"HTTP {response.status}")
+        return _read_image(response, settings.max_bytes)
+
+
+def _pool(
+    proxy: Proxy | None, settings: FetchSettings, deadline: fetch_net.Deadline, resolve: ssrf.Resolver
+) -> httpcore.ConnectionPool:
+    options = {"ssl_context": settings.ssl_context or _ssl_context(), "retries": 0, "max_connections": 1}
+    if proxy is None:
+        admit = functools.partial(ssrf.admit, allowlist=settings.allowlist, resolve=resolve)
+        return httpcore.ConnectionPool(
+            network_backend=fetch_net.CheckedBackend(admit, deadline, settings.sockets), **options
+        )
+    backend = fetch_net.CheckedBackend(
+        fetch_net.proxy_only(proxy.host, proxy.port, fetch_net.system_resolver(deadline)), deadline, settings.sockets
+    )
+    auth = (proxy.username, proxy.password or "") if proxy.username else None
+    host = f"[{proxy.host}]" if ":" in proxy.host else proxy.host
+    proxy_url = f"{proxy.scheme}://{host}:{proxy.port}/"
+    if proxy.scheme.startswith("socks5"):
+        return httpcore.SOCKSProxy(proxy_url=proxy_url, proxy_auth=auth, network_backend=backend, **options)
+    proxy_tls = _ssl_context() if proxy.scheme == "https" else None
+    return httpcore.HTTPProxy(
+        proxy_url=proxy_url, proxy_auth=auth, proxy_ssl_context=proxy_tls, network_backend=backend, **options
+    )
+
+
+def _read_image(response: httpcore.Response, max_bytes: int) -> bytes:
+    declared = _header(response, b"content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+        raise FetchFailed(f"Content-Length {declared[:20]} is over the {max_bytes}-byte cap")
+    body = io.BytesIO()
+    head = b""
+    for chunk in response.iter_stream():
+        body.write(chunk)
+        if body.tell() > max_bytes:
+            raise FetchFailed(f"the body is over the {max_bytes}-byte cap")
+        if len(head) < SNIFF_BYTES:
+            # Judge the format as soon as the first bytes are in: a web page stops here.
+            head += chunk[: SNIFF_BYTES - len(head)]
+            if len(head) == SNIFF_BYTES:
+                _require_image(head)
+    if len(head) < SNIFF_BYTES:
+        _require_image(head)
+    return body.getvalue()
+
+
+# Enough of the start of a file to recognise every format the converter accepts.
+SNIFF_BYTES = 12
+_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def looks_like_image(start: bytes) -> bool:
+    """JPEG, PNG, GIF, BMP, TIFF by magic number; WEBP (RIFF....WEBP); HEIF/AVIF (....ftyp)."""
+    if start.startswith(_SIGNATURES):
+        return True
+    return (start[:4] == b"RIFF" and start[8:12] == b"WEBP") or start[4:8] == b"ftyp"
+
+
+def _require_image(start: bytes) -> None:
+    if not looks_like_image(start):
+        raise FetchFailed("the body is not an image")
+
+
+def _header(response: httpcore.Response, name: bytes) -> str | None:
+    for key, value in response.headers:
+        if key.lower() == name:
+            return value.decode("latin-1").strip()
+    return None
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """certifi's roots like httpx, plus the operator's SSL_CERT_FILE (the daemon passes it on)."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    extra = os.environ.get("SSL_CERT_FILE")
+    if extra and os.path.isfile(extra):
+        context.load_verify_locations(cafile=extra)
+    return context
+
+
+def _loggable(url: str) -> str:
+    try:
+        return parse_image_url(url).for_log()
+    except MalformedURL:
+        return "a malformed URL"
+
+
+def _reason(error: Exception) -> str:
+    text = str(error)[:200]
+    if isinstance(error, ssrf.Refused) and "not a public address" in text:
+        text += f" (allow an internal file server with {ALLOWLIST_ENV})"
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -1,0 +1,211 @@
+"""Downloads against scripted loopback servers, in process: the deadline, the caps, redirects,
+connecting to the checked address, proxies, and one error text for every failure."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from ipaddress import ip_address
+
+import httpcore
+import pytest
+
+from models.vision_utils import fetch, ssrf
+from models.vision_utils.fetch import FetchSettings, download, fetch_image
+from models.vision_utils.image_url import MalformedURL
+from models.vision_utils.images import ImageError
+from tests import fetch_servers as fs
+from tests.images import encode, photo
+
+PNG = encode(photo(60, 40), "PNG")
+PUBLIC = "93.184.216.34"  # stands for a public web server; the relay below serves it locally
+
+
+@pytest.fixture
+def server() -> Iterator[fs.ScriptedServer]:
+    running = fs.serving(("/cat.png", fs.image(PNG)))
+    yield running
+    running.stop()
+
+
+def allowing(*servers: fs.ScriptedServer, **overrides) -> FetchSettings:
+    allowlist, _ = ssrf.parse_allowlist(",".join(f"127.0.0.1:{s.port}" for s in servers))
+    return FetchSettings(allowlist=allowlist, **{"timeout_s": 5.0, **overrides})
+
+
+def failure(url: str, settings: FetchSettings) -> Exception:
+    with pytest.raises(Exception) as caught:  # the caller checks which
+        download(url, settings)
+    return caught.value
+
+
+class RelaySockets(httpcore.NetworkBackend):
+    """The network as the test sees it: listed addresses are relayed to loopback servers;
+    every address asked for is recorded; anything else is unreachable."""
+
+    def __init__(self, relays: dict[str, int]) -> None:
+        self.relays = relays
+        self.asked: list[str] = []
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        self.asked.append(host)
+        if host not in self.relays:
+            raise httpcore.ConnectError(f"{host} is unreachable in this test")
+        return httpcore.SyncBackend().connect_tcp("127.0.0.1", self.relays[host], timeout)
+
+
+def rebinding_dns(calls: list[str]):
+    """Public on the first lookup, loopback afterwards: a DNS-rebinding attacker's name server."""
+
+    def factory(deadline):
+        def resolve(host: str, port: int):
+            calls.append(host)
+            return [ip_address(PUBLIC if len(calls) == 1 else "127.0.0.1")]
+
+        return resolve
+
+    return factory
+
+
+def test_the_socket_goes_to_the_address_that_was_checked(server):
+    calls: list[str] = []
+    sockets = RelaySockets({PUBLIC: server.port})
+    settings = FetchSettings(resolver=rebinding_dns(calls), sockets=sockets)
+    assert download("http://images.example.com/cat.png", settings) == PNG
+    assert calls == ["images.example.com"], "one lookup per connection: no second answer to trust"
+    assert sockets.asked == [PUBLIC], "connected to the checked address, not to the name"
+
+
+def test_a_redirect_to_a_rebound_name_is_looked_up_and_refused(server):
+    calls: list[str] = []
+    sockets = RelaySockets({PUBLIC: server.port, "127.0.0.1": server.port})
+    server.routes["/hop"] = fs.redirect("http://images.example.com/cat.png")
+    settings = FetchSettings(resolver=rebinding_dns(calls), sockets=sockets)
+    assert isinstance(failure("http://images.example.com/hop", settings), ssrf.Refused)
+    assert calls == ["images.example.com", "images.example.com"]
+    assert sockets.asked == [PUBLIC], "the second answer (loopback) was checked and never connected to"
+
+
+def test_a_trickling_server_is_cut_at_the_overall_deadline():
+    # A byte every 50 ms never trips a per-read timeout; only a deadline for the whole download does.
+    slow = fs.serving(("/slow.png", fs.trickle(PNG[:300], 0.05)))
+    try:
+        error = failure(slow.url("/slow.png"), allowing(slow, timeout_s=1.0))
+        assert isinstance(error, fetch.fetch_net.DeadlineExceeded | httpcore.ReadTimeout)
+        assert slow.seen.finished_bodies == 0 and slow.seen.body_bytes_sent < 300
+    finally:
+        slow.stop()
+
+
+def test_three_redirects_are_followed_and_a_fourth_is_refused(server):
+    for hop in range(1, 6):
+        server.routes[f"/hop{hop}"] = fs.redirect(f"/hop{hop - 1}" if hop > 1 else "/cat.png")
+    settings = allowing(server)
+    assert download(server.url("/hop3"), settings) == PNG
+    error = failure(server.url("/hop4"), settings)
+    assert isinstance(error, fetch.FetchFailed) and "redirects" in str(error)
+
+
+def test_every_redirect_hop_is_checked_again(server):
+    victim = fs.serving(("/cat.png", fs.image(PNG)))
+    server.routes["/away"] = fs.redirect(victim.url("/cat.png"))
+    server.routes["/scheme"] = fs.redirect("file:///etc/passwd")
+    server.routes["/metadata"] = fs.redirect("http://169.254.169.254/latest/meta-data/")
+    try:
+        for path in ("/away", "/scheme", "/metadata"):
+            error = failure(server.url(path), allowing(server))
+            assert isinstance(error, ssrf.Refused | MalformedURL), path
+        assert victim.seen.connections == 0
+    finally:
+        victim.stop()
+
+
+def test_the_size_cap_applies_to_the_declared_length_and_to_the_stream():
+    cap = 100_000
+    big = fs.serving(
+        ("/declared.png", fs.declared(cap + 1)),
+        ("/streamed.png", fs.chunked(fs.PNG_SIGNATURE, 500 * cap, chunk=16_384)),
+        ("/exact.png", fs.image(fs.PNG_SIGNATURE + bytes(cap - 8))),
+    )
+    settings = allowing(big, max_bytes=cap)
+    try:
+        assert "Content-Length" in str(failure(big.url("/declared.png"), settings))
+        finished = big.seen.finished_bodies
+        assert "over the" in str(failure(big.url("/streamed.png"), settings))
+        assert big.seen.finished_bodies == finished, "the 50 MB stream was abandoned at the cap"
+        assert len(download(big.url("/exact.png"), settings)) == cap
+    finally:
+        big.stop()
+
+
+def test_every_failure_reads_the_same_to_the_user(server, caplog):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()
+    server.routes["/page.png"] = fs.image(b"<!DOCTYPE html><html>sign in</html>", "text/html")
+    server.routes["/loop"] = fs.redirect("/loop")
+    allowlist, _ = ssrf.parse_allowlist(f"127.0.0.1:{server.port},127.0.0.1:{closed_port}")
+    settings = FetchSettings(allowlist=allowlist, timeout_s=5.0, resolver=lambda deadline: _no_dns)
+    urls = [
+        server.url("/missing.png?sign=SECRET-SIGNATURE"),  # 404
+        server.url("/page.png"),  # not an image
+        server.url("/loop"),  # too many redirects
+        f"http://127.0.0.1:{closed_port}/cat.png",  # closed port
+        "http://nxdomain.example.com/cat.png",  # DNS failure
+        "http://10.0.0.1/cat.png",  # refused address
+        "http://[::1/cat.png",  # malformed
+    ]
+    messages = set()
+    for url in urls:
+        with pytest.raises(ImageError) as caught:
+            fetch_image(url, settings)
+        assert caught.value.__cause__ is None and caught.value.__suppress_context__
+        messages.add(str(caught.value))
+    assert messages == {fetch.UNIFORM_ERROR}
+    # The operator's log says why, without the query (Dify's signature lives there).
+    assert "HTTP 404" in caplog.text and "not a public address" in caplog.text and "Connection refused" in caplog.text
+    assert "SECRET-SIGNATURE" not in caplog.text and "?<query removed>" in caplog.text
+    assert fetch_image(server.url("/cat.png"), settings) == PNG, "and a good URL still works"
+
+
+def _no_dns(host: str, port: int):
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+class ForwardProxy(fs.ScriptedServer):
+    """An HTTP proxy that answers absolute-form requests itself, as if it had fetched them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.default = fs.image(PNG)
+
+
+def test_proxies_are_used_and_visible_internal_targets_still_refused():
+    proxy = ForwardProxy()
+    dns = {"images.example.com": PUBLIC, "intranet.example.com": "10.0.0.5"}
+
+    def resolver(deadline):
+        def resolve(host, port):
+            if host not in dns:
+                raise socket.gaierror(socket.EAI_NONAME, "unknown here")
+            return [ip_address(dns[host])]
+
+        return resolve
+
+    env = {"HTTP_PROXY": f"http://127.0.0.1:{proxy.port}", "NO_PROXY": "direct.example.com"}
+    settings = FetchSettings(timeout_s=5.0, proxy_env=env, resolver=resolver)
+    try:
+        # The proxy's own loopback address is fine: it is configuration, not user input.
+        assert download("http://images.example.com/cat.png", settings) == PNG
+        assert proxy.seen.request_lines == ["GET http://images.example.com/cat.png HTTP/1.1"]
+        # A name only the proxy can resolve is left to the proxy (documented best effort).
+        assert download("http://outside.example.com/cat.png", settings) == PNG
+        for url in ("http://127.0.0.1/cat.png", "http://intranet.example.com/x.png", "http://metadata/x"):
+            assert isinstance(failure(url, settings), ssrf.Refused), url
+        assert proxy.seen.connections == 2, "refused targets never reach the proxy"
+        dns["direct.example.com"] = "127.0.0.1"  # NO_PROXY: a direct connection, fully checked
+        assert isinstance(failure("http://direct.example.com/cat.png", settings), ssrf.Refused)
+        assert proxy.seen.connections == 2
+    finally:
+        proxy.stop()

@@ -1,0 +1,73 @@
+"""https downloads connect to the checked IP address yet verify the URL's host name (SNI and
+certificate), so pinning the address never weakens TLS."""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import subprocess
+from collections.abc import Iterator
+from ipaddress import ip_address
+from pathlib import Path
+
+import httpcore
+import pytest
+
+from models.vision_utils.fetch import FetchSettings, download
+from tests import fetch_servers as fs
+from tests.unit.test_fetch import PNG, PUBLIC, RelaySockets
+
+NAME = "images.example.com"
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed certificate for NAME, made with the openssl command line."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={NAME}",
+         "-addext", f"subjectAltName=DNS:{NAME}", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture
+def tls_server(certificate) -> Iterator[fs.ScriptedServer]:
+    cert, key = certificate
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = fs.ScriptedServer(tls=context)
+    server.routes["/cat.png"] = fs.image(PNG)
+    yield server
+    server.stop()
+
+
+def settings_for(server: fs.ScriptedServer, trust: Path | None) -> tuple[FetchSettings, RelaySockets]:
+    sockets = RelaySockets({PUBLIC: server.port})
+    context = ssl.create_default_context(cafile=str(trust)) if trust else None
+    dns = {NAME: PUBLIC, "other.example.com": PUBLIC}
+    resolver = lambda deadline: lambda host, port: [ip_address(dns[host])]  # noqa: E731
+    return FetchSettings(timeout_s=5.0, resolver=resolver, sockets=sockets, ssl_context=context), sockets
+
+
+def test_https_reaches_the_checked_address_and_verifies_the_name(tls_server, certificate):
+    settings, sockets = settings_for(tls_server, trust=certificate[0])
+    assert download(f"https://{NAME}/cat.png", settings) == PNG
+    assert sockets.asked == [PUBLIC]
+
+
+def test_a_certificate_for_another_name_is_refused(tls_server, certificate):
+    settings, _ = settings_for(tls_server, trust=certificate[0])
+    with pytest.raises(httpcore.ConnectError, match=r"CERTIFICATE_VERIFY_FAILED.*Hostname mismatch"):
+        download("https://other.example.com/cat.png", settings)
+
+
+def test_an_untrusted_certificate_is_refused(tls_server):
+    settings, _ = settings_for(tls_server, trust=None)
+    with pytest.raises(httpcore.ConnectError, match=r"CERTIFICATE_VERIFY_FAILED.*self-signed"):
+        download(f"https://{NAME}/cat.png", settings)
+    assert tls_server.seen.request_lines == [], "no request was sent over the unverified connection"
