@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import openai
 
 _END = object()
+MAX_HOLD_S = 0.02
 
 
 class _Failure:
@@ -142,6 +143,7 @@ class ChatStream:
 
     def _read_events(self) -> None:
         decoder = SSEDecoder()
+        yielded_at = time.monotonic()
         for raw in self._response.iter_bytes():
             for event in decoder.feed(raw):
                 if event.data.strip() == DONE:
@@ -149,7 +151,11 @@ class ChatStream:
                 for piece in _pieces_of_event(event.name, event.data):
                     self._items.append(piece)
             self._ready.set()
-            time.sleep(0)  # greenlets never pre-empt: let the consumer take what is waiting
+            # Reading yields whenever the socket is empty; an upstream that never pauses still
+            # lets the consumer send what is waiting every MAX_HOLD_S (greenlets never pre-empt).
+            if time.monotonic() - yielded_at > MAX_HOLD_S:
+                time.sleep(0)
+                yielded_at = time.monotonic()
         for event in decoder.close():
             if event.data.strip() != DONE:
                 for piece in _pieces_of_event(event.name, event.data):

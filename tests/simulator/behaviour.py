@@ -171,7 +171,9 @@ def _pieces(text: str, size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
-def stream_events(body: dict[str, Any], reply: Reply, include_usage: bool) -> Iterator[dict[str, Any]]:
+def stream_events(
+    body: dict[str, Any], reply: Reply, include_usage: bool, piece_chars: int = 9
+) -> Iterator[dict[str, Any]]:
     base = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion.chunk",
@@ -185,7 +187,7 @@ def stream_events(body: dict[str, Any], reply: Reply, include_usage: bool) -> It
     yield chunk({"role": "assistant", "content": ""})
     for piece in _pieces(reply.reasoning, 7):
         yield chunk({"reasoning_content": piece})
-    for piece in _pieces(reply.content, 9):
+    for piece in _pieces(reply.content, piece_chars):
         yield chunk({"content": piece})
     # Parallel calls interleave: headers first (id + name), then argument halves in turn.
     for index, (cid, name, _) in enumerate(reply.tool_calls):

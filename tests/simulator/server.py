@@ -56,6 +56,9 @@ class SimState:
     send_usage: bool = True
     embeddings_enabled: bool = False
     chat_latency_s: float = 0.0  # added before every chat answer (benchmarks)
+    # Benchmarks: every streamed answer is this many one-word deltas, this far apart.
+    stream_deltas: int = 0
+    delta_gap_s: float = 0.0
     embedding: embeddings.EmbeddingConfig = field(default_factory=embeddings.EmbeddingConfig)
     ranker: ranker.RankerConfig = field(default_factory=ranker.RankerConfig)
     # Stand-in for Dify's file server: name -> (bytes, content type) or a redirect target.
@@ -111,6 +114,8 @@ class Simulator:
             self.state.bad_key_status = 401
             self.state.embeddings_enabled = False
             self.state.chat_latency_s = 0.0
+            self.state.stream_deltas = 0
+            self.state.delta_gap_s = 0.0
             self.state.embedding = embeddings.EmbeddingConfig()
             self.state.ranker = ranker.RankerConfig()
             self.state.files.clear()
@@ -274,9 +279,13 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
             if not body.get("stream"):
                 return self._send_json(200, behaviour.completion(body, reply, state.send_usage))
             include_usage = bool((body.get("stream_options") or {}).get("include_usage")) and state.send_usage
+            if state.stream_deltas:
+                reply.content, reply.reasoning = "tok " * state.stream_deltas, ""
+                events = behaviour.stream_events(body, reply, include_usage, piece_chars=4)
+                return self._stream(events, fault, gap_s=state.delta_gap_s)
             self._stream(behaviour.stream_events(body, reply, include_usage), fault)
 
-        def _stream(self, events: Iterator[dict[str, Any]], fault: Fault | None) -> None:
+        def _stream(self, events: Iterator[dict[str, Any]], fault: Fault | None, gap_s: float = 0.0) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("X-Request-ID", self.request_id)
@@ -301,6 +310,8 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
                 ):
                     break
                 self._write_chunk(f"data: {json.dumps(event)}\n\n")
+                if gap_s:
+                    time.sleep(gap_s)
             else:
                 self._write_chunk("data: [DONE]\n\n")
             if fault and fault.kind in ("stream_error", "no_finish"):
