@@ -211,6 +211,9 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
             return None
 
         def _balance(self) -> None:
+            fault = self._take_fault()
+            if fault and fault.kind == "status":
+                return self._envelope(fault.status, fault.message)
             if state.balance == "absent":  # a gateway without the billing route: 404 whatever the key
                 return self._envelope(404, "not found")
             if not self._authorised():
