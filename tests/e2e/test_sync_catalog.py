@@ -1,8 +1,8 @@
 """tools/sync_catalog.py end to end over HTTP: the real command against the simulator's /v1/models.
 
-The simulator lists every predefined model (131,072 context, 65,536 max output, 0.3 / 1.2 USD
-per 1M, capabilities from the shipped YAML) plus sim/plain-chat, sim/vision-thinker and a
-not-ready openai/gpt-4o-mini (tests/simulator/catalog.py).
+The simulator lists AtlasCloud's October 2026 roster with its own numbers (tests/simulator/catalog.py,
+independent of the plugin's files) plus sim/plain-chat, sim/vision-thinker and a not-ready
+openai/gpt-4o-mini; the test changes a few entries so that every kind of difference appears.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ def test_sync_reads_the_simulator_list_and_prints_every_difference(sim, monkeypa
     models = dict(sim.state.models)
     del models["zai-org/glm-5.1"]
     models["minimaxai/minimax-m2.7"] = dataclasses.replace(models["minimaxai/minimax-m2.7"], is_ready=False)
+    models["deepseek-ai/deepseek-v3.2"] = dataclasses.replace(models["deepseek-ai/deepseek-v3.2"], context=131072)
+    kimi = models["moonshotai/kimi-k2.6"]
+    models["moonshotai/kimi-k2.6"] = dataclasses.replace(kimi, prices=(kimi.prices[0], "0.0000012"))
     monkeypatch.setattr(sim.state, "models", models)
 
     result = sync("--endpoint", sim.base_url)
@@ -46,7 +49,7 @@ def test_sync_reads_the_simulator_list_and_prints_every_difference(sim, monkeypa
     # The simulator lists "reasoning" for DeepSeek V4 Flash; the curated file pins it, so no features line.
     assert not [line for line in lines if "features:" in line]
     assert lines[-1] == (
-        "Summary: 2 added, 2 removed or not ready, 31 changed values (31 for --write, 0 to review), 0 stale YAMLs."
+        "Summary: 2 added, 2 removed or not ready, 2 changed values (2 for --write, 0 to review), 0 stale YAMLs."
     )
 
     (request,) = sim.requests("/v1/models")
