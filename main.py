@@ -1,8 +1,10 @@
 from dify_plugin import DifyPluginEnv, Plugin
 
-# Long reasoning streams can stay quiet for minutes; the request timeout must exceed
-# the AtlasCloud client's read timeout (provider/connection.py) so Dify never cuts them first.
-plugin = Plugin(DifyPluginEnv(MAX_REQUEST_TIMEOUT=660))
+# MAX_REQUEST_TIMEOUT is read by the SDK only in serverless mode, where it closes a request that
+# has written nothing for that many seconds. Dify's daemon cuts every invocation after 600 s in
+# total (PLUGIN_MAX_EXECUTION_TIMEOUT), in every mode; the plugin's own budget ends each call
+# before that (provider/transport.py, 570 s), so this value only has to stay out of its way.
+plugin = Plugin(DifyPluginEnv(MAX_REQUEST_TIMEOUT=600))
 
 if __name__ == "__main__":
     plugin.run()
