@@ -41,10 +41,11 @@ class Deadline:
 
     expires_at: float
     budget_s: float
+    what: str = "AtlasCloud"  # who is being waited for, for the message
 
     @classmethod
-    def start(cls, budget_s: float = TOTAL_BUDGET_S) -> Deadline:
-        return cls(time.monotonic() + budget_s, budget_s)
+    def start(cls, budget_s: float = TOTAL_BUDGET_S, what: str = "AtlasCloud") -> Deadline:
+        return cls(time.monotonic() + budget_s, budget_s, what)
 
     def remaining(self) -> float:
         return self.expires_at - time.monotonic()
@@ -56,16 +57,16 @@ class Deadline:
         left = max(self.remaining(), 0.001)
         return httpx2.Timeout(min(READ_TIMEOUT_S, left), connect=min(CONNECT_TIMEOUT_S, left))
 
-    def exceeded(self, what: str = "AtlasCloud") -> BudgetExceeded:
+    def exceeded(self) -> BudgetExceeded:
         return BudgetExceeded(
-            f"{what} did not finish within {self.budget_s:.0f} s, this plugin's limit for one call "
+            f"{self.what} did not finish within {self.budget_s:.0f} s, this plugin's limit for one call "
             "(Dify's daemon stops every call at 600 s, PLUGIN_MAX_EXECUTION_TIMEOUT). Lower max tokens or "
             "the reasoning effort, or have the administrator raise both limits (ATLASCLOUD_TOTAL_TIMEOUT_S)."
         )
 
-    def check(self, what: str = "AtlasCloud") -> None:
+    def check(self) -> None:
         if self.remaining() <= 0:
-            raise self.exceeded(what)
+            raise self.exceeded()
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -79,7 +80,6 @@ def is_retryable(error: BaseException) -> bool:
 def with_retries[T](
     deadline: Deadline,
     attempt: Callable[[httpx2.Timeout], T],
-    what: str = "AtlasCloud",
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Run `attempt(timeout)` up to MAX_ATTEMPTS times within the deadline.
@@ -90,7 +90,7 @@ def with_retries[T](
     import openai
 
     for number in range(MAX_ATTEMPTS):
-        deadline.check(what)
+        deadline.check()
         try:
             return attempt(deadline.timeout())
         except Exception as error:
@@ -98,7 +98,7 @@ def with_retries[T](
                 raise
             if deadline.remaining() < MIN_ATTEMPT_S:
                 if isinstance(error, openai.APITimeoutError):
-                    raise deadline.exceeded(what) from None
+                    raise deadline.exceeded() from None
                 raise
             sleep(min(BACKOFF_S * 2**number * (1 + random.random() / 2), deadline.remaining() - MIN_ATTEMPT_S))
     raise AssertionError("unreachable")  # pragma: no cover

@@ -58,10 +58,10 @@ class AtlasCloudLargeLanguageModel(AtlasCloudModel, LargeLanguageModel):
         stream: bool = True,
         user: str | None = None,
     ) -> LLMResult | Generator[LLMResultChunk, None, None]:
-        deadline = Deadline.start()
         connection: Connection | None = None
         with guard(connection):
             connection = connection_from_credentials(credentials)
+        deadline = Deadline.start(what=connection.label)
         with guard(connection):
             request = self._chat_request(model, credentials, prompt_messages, model_parameters, tools, stop, stream)
             make_usage = partial(self._calc_response_usage, model, credentials)

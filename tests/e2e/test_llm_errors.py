@@ -151,3 +151,26 @@ def test_a_server_that_stops_answering_is_a_timeout_connection_error(sim, creds)
         assert result.error_type == "InvokeConnectionError" and "timeout" in result.message
         assert chat_paths(sim) == 3, "timeouts are retried twice"
         assert_still_serving(plugin, creds)
+
+
+def test_the_plugins_own_budget_ends_a_silent_call_before_difys_limit(sim, creds):
+    # Dify's daemon kills a call at 600 s; the plugin's budget (here 3 s) ends it first, in words.
+    with PluginProcess("local", extra_env={"ATLASCLOUD_TOTAL_TIMEOUT_S": "3"}) as plugin:
+        sim.inject("hang", status=30, times=1)
+        result = plugin.request(llm_request(MODEL, creds, HELLO, stream=False), timeout=25)
+        assert result.error_type == "InvokeConnectionError"
+        assert result.message.startswith("The endpoint 127.0.0.1 did not finish within 3 s")
+        assert "PLUGIN_MAX_EXECUTION_TIMEOUT" in result.message
+        assert chat_paths(sim) == 1, "no retry starts once the budget is spent"
+        assert_still_serving(plugin, creds)
+
+
+def test_a_stream_that_outlives_the_budget_is_cut_with_what_arrived_kept(sim, creds):
+    sim.state.stream_deltas, sim.state.delta_gap_s = 40, 0.25  # ten seconds of a slow answer
+    with PluginProcess("local", extra_env={"ATLASCLOUD_TOTAL_TIMEOUT_S": "3"}) as plugin:
+        result = plugin.request(llm_request(MODEL, creds, HELLO), timeout=25)
+        assert result.error_type == "InvokeConnectionError" and "within 3 s" in result.message
+        assert result.text().startswith("tok tok "), "the text that arrived in time was delivered"
+        assert result.usage() is None
+        sim.state.stream_deltas = 0
+        assert_still_serving(plugin, creds)
