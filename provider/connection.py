@@ -51,7 +51,7 @@ class Connection:
     @property
     def label(self) -> str:
         """Who answered, for error messages: AtlasCloud itself, or the gateway the admin configured."""
-        return "AtlasCloud" if self.is_atlascloud else f"The endpoint {self.host}"
+        return "AtlasCloud" if self.is_atlascloud else f"the endpoint {self.host}"
 
     @property
     def balance_url(self) -> str | None:

@@ -42,9 +42,13 @@ KEYS_URL = "https://www.atlascloud.ai/console/api-keys"
 MAX_MESSAGE_CHARS = 400
 
 # status -> (Dify error, what the user should do); anything else 4xx is a bad request, 5xx unavailable.
+# 402 (balance used up) is a quota error, as OpenAI's insufficient_quota is: Dify replaces the text
+# of every InvokeAuthorizationError with "Incorrect model credentials provided", which would hide
+# the top-up link and mislead; a rate-limit error keeps the text and makes Dify's load balancing
+# cool the key down.
 _STATUS_TABLE: dict[int, tuple[type[InvokeError], str]] = {
     401: (InvokeAuthorizationError, f"The API key is missing, wrong or expired; create a new one at {KEYS_URL}."),
-    402: (InvokeAuthorizationError, f"Your AtlasCloud balance is insufficient; top up at {BILLING_URL} and retry."),
+    402: (InvokeRateLimitError, f"Your AtlasCloud balance is insufficient; top up at {BILLING_URL} and retry."),
     403: (InvokeAuthorizationError, "This key may not use this model (for example a Coding Plan key)."),
     404: (InvokeBadRequestError, "Check the model id (full, case-sensitive, e.g. 'deepseek-ai/deepseek-v3.2')."),
     413: (InvokeBadRequestError, "The request is larger than AtlasCloud's 50 MB limit; send fewer or smaller files."),
@@ -150,6 +154,11 @@ def sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
+def capitalised(text: str) -> str:
+    """`text` as the start of a sentence ("the endpoint x" -> "The endpoint x")."""
+    return text[:1].upper() + text[1:]
+
+
 def _with_request_id(text: str, request_id: str | None) -> str:
     return f"{text} (request id: {request_id})" if request_id else text
 
@@ -165,7 +174,7 @@ def _classed(status: int) -> tuple[type[InvokeError], str]:
 def error_for_status(status: int, message: str, request_id: str | None, label: str = "AtlasCloud") -> InvokeError:
     """A Dify error for an HTTP status the server really answered."""
     error_class, advice = _classed(status)
-    text = f"{label} answered HTTP {status}: {sentence(message)} {advice}".rstrip()
+    text = f"{capitalised(label)} answered HTTP {status}: {sentence(message)} {advice}".rstrip()
     return error_class(_with_request_id(text, request_id))
 
 
@@ -173,7 +182,7 @@ def error_in_reply(error: UpstreamError, label: str = "AtlasCloud") -> InvokeErr
     """A Dify error for an error the server reported inside a 200 reply, by its own code."""
     error_class, advice = _classed(error.status)
     code = f" (code {error.code})" if error.code not in (None, "") else ""
-    text = f"{label} reported an error in its reply{code}: {sentence(error.message)} {advice}".rstrip()
+    text = f"{capitalised(label)} reported an error in its reply{code}: {sentence(error.message)} {advice}".rstrip()
     return error_class(_with_request_id(text, error.request_id))
 
 
@@ -189,14 +198,16 @@ def _classify(error: BaseException, label: str) -> InvokeError:
     import httpx2
     import openai
 
-    if isinstance(error, InvokeError):
+    if isinstance(error, InvokeError) and type(error) is not InvokeError:
         return error
     if isinstance(error, UserInputError):
         return InvokeBadRequestError(str(error))
     if isinstance(error, UpstreamError):
         return error_in_reply(error, label)
     if isinstance(error, ReplyError):
-        return InvokeServerUnavailableError(f"{label} sent a reply the plugin cannot read: {sentence(str(error))}")
+        return InvokeServerUnavailableError(
+            f"{capitalised(label)} sent a reply the plugin cannot read: {sentence(str(error))}"
+        )
     if isinstance(error, BudgetExceeded):
         return InvokeConnectionError(str(error))
     if isinstance(error, openai.APIStatusError):
@@ -206,13 +217,16 @@ def _classify(error: BaseException, label: str) -> InvokeError:
             error.status_code, message, request_id or error.response.headers.get("x-request-id"), label
         )
     if isinstance(error, openai.APITimeoutError | httpx2.TimeoutException):
-        return InvokeConnectionError(f"{label} did not answer in time (timeout); retry, or check the network.")
+        return InvokeConnectionError(
+            f"{capitalised(label)} did not answer in time (timeout); retry, or check the network."
+        )
     if isinstance(error, openai.APIConnectionError | httpx2.TransportError):
         return InvokeConnectionError(
             f"Could not reach {label}, or the connection dropped; retry, or check the network."
         )
+    # Dify shows any class but the five Invoke*Error subclasses as raw JSON with the traceback.
     logger.error("unexpected failure while talking to %s: %s", label, redact(repr(error)))
-    return InvokeError(
+    return InvokeServerUnavailableError(
         f"The AtlasCloud plugin failed unexpectedly while talking to {label}; retry, or see the plugin log."
     )
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from provider.errors import BudgetExceeded
+from provider.errors import BudgetExceeded, capitalised
 
 if TYPE_CHECKING:
     import httpx2
@@ -59,7 +59,7 @@ class Deadline:
 
     def exceeded(self) -> BudgetExceeded:
         return BudgetExceeded(
-            f"{self.what} did not finish within {self.budget_s:.0f} s, this plugin's limit for one call "
+            f"{capitalised(self.what)} did not finish within {self.budget_s:.0f} s, this plugin's limit for one call "
             "(Dify's daemon stops every call at 600 s, PLUGIN_MAX_EXECUTION_TIMEOUT). Lower max tokens or "
             "the reasoning effort, or have the administrator raise both limits (ATLASCLOUD_TOTAL_TIMEOUT_S)."
         )

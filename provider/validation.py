@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from dify_plugin.errors.model import CredentialsValidateFailedError
 
 from provider.connection import Connection, open_client
-from provider.errors import validation_failed
+from provider.errors import capitalised, validation_failed
 from provider.transport import Deadline, with_retries
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def verify_api_key(connection: Connection, preferred_models: Sequence[str]) -> N
 
     deadline = Deadline.start(VALIDATION_BUDGET_S)
     client = open_client(connection)
-    prefix = f"{connection.label} credentials check failed"
+    prefix = f"{capitalised(connection.label)} credentials check failed"
     try:
         balance_url = connection.balance_url
         if balance_url:

@@ -34,7 +34,8 @@ def test_wrong_key_is_an_authorization_error(plugin, sim, creds, stream):
 def test_insufficient_balance_says_where_to_top_up(plugin, sim, creds, stream):
     sim.inject("status", status=402, message="insufficient balance")
     result = plugin.request(llm_request(MODEL, creds, HELLO, stream=stream))
-    assert result.error_type == "InvokeAuthorizationError"
+    # A quota error: Dify replaces every authorization error's text, which would hide the link.
+    assert result.error_type == "InvokeRateLimitError"
     assert "balance is insufficient" in result.message
     assert "https://www.atlascloud.ai/console/billing" in result.message
     assert chat_paths(sim) == 1, "402 must not be retried"

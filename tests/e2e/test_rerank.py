@@ -129,7 +129,7 @@ def test_long_documents_are_truncated_to_the_budget(plugin, sim, creds):
 def test_errors_map_like_the_llm(plugin, sim, creds):
     sim.inject("status", status=402, message="insufficient balance")
     result = rerank(plugin, creds, "q", DOCS)
-    assert result.error_type == "InvokeAuthorizationError" and "top up" in result.message
+    assert result.error_type == "InvokeRateLimitError" and "top up" in result.message
 
 
 def test_usage_and_cost_are_reported_in_the_plugin_log(plugin, sim, creds):
