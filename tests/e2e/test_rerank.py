@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import random
 import re
 import time
 from decimal import ROUND_HALF_UP, Decimal
@@ -14,7 +15,7 @@ from PIL import Image
 
 from tests.data.rerank_set import BREAKOUTS, FORGED_SCORES, INJECTION_QUERY, INJECTION_VICTIM, labelled_set
 from tests.images import encode
-from tests.plugin_driver import action_request
+from tests.plugin_driver import DAEMON_MAX_LINE_BYTES, action_request
 from tests.simulator.behaviour import prompt_tokens
 from tests.simulator.ranker import RANKER_MARKER
 
@@ -279,6 +280,42 @@ def test_image_query_is_supported(plugin, sim, creds):
                        score_threshold=0.5, top_n=None)
     ).single()  # fmt: skip
     assert [d["index"] for d in result["docs"]] == [1]
+
+
+def test_text_results_stay_under_the_daemon_line_cap(plugin, sim, creds):
+    """40 documents of ~140 kB each as JSON (UTF-8 "é" is 2 bytes, a control character 6 once
+    escaped): 5.6 MB in all. The best-ranked ones that fit are echoed whole, the rest are left
+    out with a warning; the driver kills the plugin on a line over the daemon's 5 MiB."""
+    filler = "\u00e9" * 20000 + "\x01" * 10000 + "x" * 40000
+    words = ["alpha", "beta", "gamma", "delta"]
+    docs = [" ".join(words[: n % 5]) + f" doc{n} " + filler for n in range(40)]
+    before = len(plugin.stdout_lines)
+    result = rerank(plugin, creds, "alpha beta gamma delta", docs).single()
+    kept = [d["index"] for d in result["docs"]]
+    assert kept == sorted(range(40), key=lambda n: (-(n % 5), n))[: len(kept)] and 30 <= len(kept) < 40
+    assert all(d["text"] == docs[d["index"]] for d in result["docs"]), "kept texts are never cut"
+    assert 4.5 * 2**20 < plugin.longest_line <= DAEMON_MAX_LINE_BYTES
+    warning = plugin_log(plugin, "left out", before)
+    assert f"left out the {40 - len(kept)} lowest-ranked of 40 documents" in warning
+
+
+def noise_image(seed: int, side: int = 600) -> str:
+    """A PNG that does not compress: about 1.4 MB of base64."""
+    pixels = random.Random(seed).randbytes(side * side * 3)
+    return base64.b64encode(encode(Image.frombytes("RGB", (side, side), pixels), "PNG")).decode()
+
+
+def test_multimodal_results_never_echo_image_base64(plugin, sim, creds):
+    """Echoed, these images would make a 7 MB line and the daemon would kill the plugin."""
+    docs = [{"content": noise_image(n), "content_type": "image"} for n in range(5)]
+    docs.append({"content": "a red apple", "content_type": "text"})
+    assert sum(len(d["content"]) for d in docs) > 6 * 2**20
+    result = plugin.request(
+        action_request("invoke_multimodal_rerank", "rerank", VISION_RANKER, creds,
+                       query={"content": "red", "content_type": "text"}, docs=docs, score_threshold=None, top_n=None)
+    ).single()  # fmt: skip
+    assert {d["index"]: d["text"] for d in result["docs"]} == {0: "", 1: "", 2: "", 3: "", 4: "", 5: "a red apple"}
+    assert len(json.dumps(result)) < 1000
 
 
 def test_bad_image_documents_are_clear_bad_requests(plugin, sim, creds):
