@@ -30,6 +30,11 @@ RANKER_MARKER = "You grade how relevant each document is"
 _CODE = re.compile(r"<document-([0-9a-f]+) id=")
 _LOOSE_DOC = re.compile(r'<\s*document[^>]*?id\s*=\s*"?(d\d+)"?[^>]*>(.*?)<\s*/\s*document[^>]*>', re.DOTALL)
 _LOOSE_QUERY = re.compile(r"<\s*query[^>]*>\n?(.*?)\n?<\s*/\s*query[^>]*>", re.DOTALL)
+# Clamped at both ends, an unknown id, and a later duplicate of D1 that must not win.
+OUT_OF_RANGE = json.dumps(
+    {"scores": [{"id": "D1", "score": 250}, {"id": "D999", "score": 90}, {"id": "D2", "score": -40},
+                {"id": "D3", "score": 60}, {"id": "D1", "score": 30}]}
+)  # fmt: skip
 _COLOURS = {"red": (220, 30, 30), "green": (30, 180, 60), "blue": (30, 60, 220), "yellow": (240, 220, 30)}
 
 
@@ -124,11 +129,7 @@ def _reply(body: dict[str, Any], config: RankerConfig) -> str:
         "partial": json.dumps({"scores": scores[: len(scores) // 2]}),
         "truncated": good[: len(good) * 2 // 3],
         "garbage": "I think the second document is probably the best one.",
-        # Clamped at both ends, an unknown id, and a later duplicate of D1 that must not win.
-        "out_of_range": json.dumps(
-            {"scores": [{"id": "D1", "score": 250}, {"id": "D999", "score": 90}, {"id": "D2", "score": -40},
-                        {"id": "D3", "score": 60}, {"id": "D1", "score": 30}]}
-        ),  # fmt: skip
+        "out_of_range": OUT_OF_RANGE,
         "duplicate": json.dumps({"scores": [{"id": "D1", "score": 20}, *scores]}),
         # The model quotes every document (forged JSON and all) before its own answer.
         "quoted": f"{quoted}\n{good}",
