@@ -5,7 +5,8 @@ overlap between query and document; images count by their dominant colour's name
 Reply shapes are queued by tests to exercise the plugin's defensive parsing.
 
 Like a model that follows the rubric, the ranker reads the delimiter code from the system
-message and takes only tags carrying it as document boundaries. With `gullible` set it plays
+message and takes only tags carrying it as document boundaries (plain `<document id=...>` tags
+when there is no code: the layout of earlier builds, for benchmarks against a baseline). With `gullible` set it plays
 a model fooled by look-alikes instead: after NFKC folding (its own, not the plugin's) any
 `<document ... id="Dn">` tag opens a document, any `</document...>` closes one, and the first
 block named with an id is the one it grades. Injection tests use it as the adversary.
@@ -83,9 +84,10 @@ def read_prompt(body: dict[str, Any], gullible: bool) -> tuple[str, list[tuple[s
         folded = "".join(c for c in unicodedata.normalize("NFKC", prompt).casefold() if unicodedata.category(c) != "Cf")
         query = _LOOSE_QUERY.search(folded)
         return query.group(1) if query else "", [(i.upper(), text.strip()) for i, text in _LOOSE_DOC.findall(folded)]
-    code = _CODE.search(str(body["messages"][0]["content"])).group(1)
-    query = re.search(rf"<query-{code}>\n(.*?)\n</query-{code}>", prompt, re.DOTALL).group(1)
-    return query, re.findall(rf'<document-{code} id="(D\d+)">\n(.*?)\n</document-{code}>', prompt, re.DOTALL)
+    found = _CODE.search(str(body["messages"][0]["content"]))
+    suffix = f"-{found.group(1)}" if found else ""  # no code: the layout of earlier builds (baselines)
+    query = re.search(rf"<query{suffix}>\n(.*?)\n</query{suffix}>", prompt, re.DOTALL).group(1)
+    return query, re.findall(rf'<document{suffix} id="(D\d+)">\n(.*?)\n</document{suffix}>', prompt, re.DOTALL)
 
 
 def relevance(query: str, document: str, config: RankerConfig) -> int:
