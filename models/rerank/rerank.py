@@ -18,7 +18,7 @@ from dify_plugin.entities.model.text_embedding import MultiModalContent, MultiMo
 from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeBadRequestError
 
 from models.catalog import plugin_settings
-from models.rerank.line_cap import DAEMON_LINE_BYTES, fit_in_line
+from models.rerank.line_cap import DAEMON_LINE_BYTES, fit_in_line, serialised_size
 from models.rerank.native import NativeRerankError, rank_native
 from models.rerank.prompt import RankItem
 from models.rerank.ranker import RankOutcome, rank_with_llm
@@ -139,10 +139,10 @@ def fit_result(model: str, ranked: list[RerankDocument]) -> list[RerankDocument]
     kept = fit_in_line(ranked, model)
     if len(kept) < len(ranked):
         if not kept:
-            size = len(ranked[0].text.encode()) / 1e6
+            size = serialised_size(ranked[0]) / 1e6
             raise InvokeBadRequestError(
-                f"The best-ranked document alone is {size:.1f} MB of text; Dify's plugin daemon cannot carry a "
-                f"rerank result over {DAEMON_LINE_BYTES // 2**20} MiB. Split the document into smaller chunks."
+                f"The best-ranked document alone takes {size:.1f} MB in the result; Dify's plugin daemon cannot "
+                f"carry a rerank result over {DAEMON_LINE_BYTES // 2**20} MiB. Split the document into smaller chunks."
             )
         logger.warning(
             "rerank result: left out the %d lowest-ranked of %d documents to stay under the plugin daemon's "

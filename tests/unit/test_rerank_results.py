@@ -106,8 +106,8 @@ def test_fit_result_is_silent_when_everything_fits(caplog):
 
 
 def test_a_best_document_too_big_to_return_is_a_clear_error():
-    with pytest.raises(InvokeBadRequestError, match=r"alone is 6\.0 MB of text.*5 MiB.*smaller chunks"):
-        fit_result("m", [doc(0, "x" * 6_000_000), doc(1, "small")])
+    with pytest.raises(InvokeBadRequestError, match=r"alone takes 6\.0 MB in the result.*5 MiB.*smaller chunks"):
+        fit_result("m", [doc(0, "\x01" * 1_000_000), doc(1, "small")])  # 1 MB of text, 6 MB escaped
     assert fit_result("m", []) == []
 
 
