@@ -18,7 +18,7 @@ import openai
 from dify_plugin.errors.model import InvokeServerUnavailableError
 
 from models.rerank.parse import parse_scores
-from models.rerank.prompt import SCORES_SCHEMA, RankItem, doc_id, ranker_messages, truncate
+from models.rerank.prompt import SCORES_SCHEMA, RankItem, doc_id, new_code, ranker_messages, truncate
 from models.rerank.settings import RerankSettings
 from models.vision_utils.tokens import count_text, encoding
 
@@ -71,7 +71,7 @@ def _grade(
 ) -> tuple[dict[int, float], int, int]:
     request: dict[str, Any] = {
         "model": model,
-        "messages": ranker_messages(query, docs),
+        "messages": ranker_messages(query, docs, new_code()),
         "temperature": 0,
         "max_tokens": 40 * len(docs) + 200,
         "stream": False,

@@ -18,6 +18,7 @@ from dify_plugin.entities.model.text_embedding import MultiModalContent, MultiMo
 from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeBadRequestError
 
 from models.catalog import plugin_settings
+from models.rerank.line_cap import DAEMON_LINE_BYTES, fit_in_line, serialised_size
 from models.rerank.native import NativeRerankError, rank_native
 from models.rerank.prompt import RankItem
 from models.rerank.ranker import RankOutcome, rank_with_llm
@@ -60,7 +61,7 @@ class AtlasCloudRerankModel(AtlasCloudModel, RerankModel):
         user: str | None = None,
     ) -> RerankResult:
         scores = self._scores(model, credentials, RankItem(text=query), [RankItem(text=d) for d in docs], top_n)
-        return RerankResult(model=model, docs=select(scores, docs, score_threshold, top_n))
+        return RerankResult(model=model, docs=fit_result(model, select(scores, docs, score_threshold, top_n)))
 
     def _invoke_multimodal(
         self,
@@ -78,9 +79,8 @@ class AtlasCloudRerankModel(AtlasCloudModel, RerankModel):
         images = sum(item.content_type == MultiModalContentType.IMAGE for item in [query, *docs])
         items = [_rank_item(item, images) for item in [query, *docs]]
         scores = self._scores(model, credentials, items[0], items[1:], top_n)
-        return MultiModalRerankResult(
-            model=model, docs=select(scores, [d.content for d in docs], score_threshold, top_n)
-        )
+        ranked = select(scores, [_result_text(d) for d in docs], score_threshold, top_n)
+        return MultiModalRerankResult(model=model, docs=fit_result(model, ranked))
 
     def _scores(
         self, model: str, credentials: dict, query: RankItem, docs: list[RankItem], top_n: int | None
@@ -131,6 +131,34 @@ class AtlasCloudRerankModel(AtlasCloudModel, RerankModel):
             raise validation_failure(error, credentials, f"Rerank model '{model}'") from error
         if not result.docs:
             raise CredentialsValidateFailedError(f"Rerank model '{model}' returned no score for a test document.")
+
+
+def fit_result(model: str, ranked: list[RerankDocument]) -> list[RerankDocument]:
+    """The ranked documents that fit the daemon's line cap (line_cap.py); a clear error when not
+    even the best one does, rather than an empty result that would read as "nothing relevant"."""
+    kept = fit_in_line(ranked, model)
+    if len(kept) < len(ranked):
+        if not kept:
+            size = serialised_size(ranked[0]) / 1e6
+            raise InvokeBadRequestError(
+                f"The best-ranked document alone takes {size:.1f} MB in the result; Dify's plugin daemon cannot "
+                f"carry a rerank result over {DAEMON_LINE_BYTES // 2**20} MiB. Split the document into smaller chunks."
+            )
+        logger.warning(
+            "rerank result: left out the %d lowest-ranked of %d documents to stay under the plugin daemon's "
+            "%d MiB line limit", len(ranked) - len(kept), len(ranked), DAEMON_LINE_BYTES // 2**20,
+        )  # fmt: skip
+    return kept
+
+
+def _result_text(item: MultiModalContent) -> str:
+    """What a multimodal result echoes as `text`. Never an image's base64: that would make a
+    line of megabytes (over the daemon's cap) and become the chunk's page content. Dify finds an
+    image document by the result's `index` (its metadata, then the segment attachment by
+    `doc_id`), not by this text: api/core/rag/rerank/rerank_model.py (RerankModelRunner.run,
+    fetch_multimodal_rerank) and api/core/rag/datasource/retrieval_service.py
+    (format_retrieval_documents, DocType.IMAGE) in langgenius/dify."""
+    return "" if item.content_type == MultiModalContentType.IMAGE else item.content
 
 
 def _rank_item(item: MultiModalContent, images_in_request: int) -> RankItem:
