@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-
-import openai
+from typing import TYPE_CHECKING
 
 from models.rerank.settings import RerankSettings
+from provider.transport import Deadline, with_retries
+
+if TYPE_CHECKING:
+    import openai
 
 
 class NativeRerankError(ValueError):
@@ -15,13 +18,19 @@ class NativeRerankError(ValueError):
 
 
 def rank_native(
-    client: openai.OpenAI, model: str, settings: RerankSettings, query: str, docs: Sequence[str], top_n: int | None
+    client: openai.OpenAI,
+    model: str,
+    settings: RerankSettings,
+    query: str,
+    docs: Sequence[str],
+    top_n: int | None,
+    deadline: Deadline,
 ) -> list[float | None]:
     """A score per document (None where the endpoint returned none, e.g. cut by top_n)."""
     body: dict = {"model": model, "query": query, "documents": list(docs), "return_documents": False}
     if top_n:
         body["top_n"] = top_n
-    reply = client.post("/rerank", body=body, cast_to=object)
+    reply = with_retries(deadline, lambda t: client.post("/rerank", body=body, cast_to=object, options={"timeout": t}))
     results = reply.get("results") if isinstance(reply, dict) else None
     if not isinstance(results, list):
         raise NativeRerankError("the /rerank reply has no 'results' list")

@@ -12,15 +12,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
 from dify_plugin.errors.model import InvokeServerUnavailableError
 
+from models.llm.upstream import fetch_completion
 from models.rerank.parse import parse_scores
 from models.rerank.prompt import SCORES_SCHEMA, RankItem, doc_id, new_code, ranker_messages, truncate
 from models.rerank.settings import RerankSettings
 from models.vision_utils.tokens import count_text, encoding
+from provider.transport import Deadline
+
+if TYPE_CHECKING:
+    import openai
 
 FALLBACK_SCORE = 0.0
 DOC_TOKEN_BUDGET = 1024  # longer documents are graded on their first 1024 tokens
@@ -67,7 +71,12 @@ def clip(item: RankItem) -> RankItem:
 
 
 def _grade(
-    client: openai.OpenAI, model: str, settings: RerankSettings, query: RankItem, docs: Sequence[RankItem]
+    client: openai.OpenAI,
+    model: str,
+    settings: RerankSettings,
+    query: RankItem,
+    docs: Sequence[RankItem],
+    deadline: Deadline,
 ) -> tuple[dict[int, float], int, int]:
     request: dict[str, Any] = {
         "model": model,
@@ -80,23 +89,29 @@ def _grade(
         request["response_format"] = {"type": "json_schema", "json_schema": SCORES_SCHEMA}
     if settings.disable_thinking:
         request["extra_body"] = {"thinking": {"type": "disabled"}}
-    completion = client.chat.completions.create(**request)
-    reply = completion.choices[0].message.content if completion.choices else ""
-    found = parse_scores(reply or "", {doc_id(p) for p in range(len(docs))})
-    usage = completion.usage
-    prompt_tokens = usage.prompt_tokens if usage else 0
-    completion_tokens = usage.completion_tokens if usage else 0
+    # The same lenient reader as chat, so a ranker on any backend's dialect is understood.
+    pieces = fetch_completion(client, request, deadline)
+    reply = "".join(piece.content or piece.refusal for piece in pieces)
+    found = parse_scores(reply, {doc_id(p) for p in range(len(docs))})
+    prompt_tokens, completion_tokens = next((p.usage for p in reversed(pieces) if p.usage), (0, 0))
     by_position = {int(key[1:]) - 1: score for key, score in found.items()}
     return by_position, prompt_tokens, completion_tokens
 
 
 def _grade_batch(
-    client: openai.OpenAI, model: str, settings: RerankSettings, query: RankItem, docs: Sequence[RankItem]
+    client: openai.OpenAI,
+    model: str,
+    settings: RerankSettings,
+    query: RankItem,
+    docs: Sequence[RankItem],
+    deadline: Deadline,
 ) -> RankOutcome:
-    scored, prompt_tokens, completion_tokens = _grade(client, model, settings, query, docs)
+    scored, prompt_tokens, completion_tokens = _grade(client, model, settings, query, docs, deadline)
     missing = [p for p in range(len(docs)) if p not in scored]
     if missing:  # one repair attempt, with only the unscored documents
-        repaired, more_prompt, more_completion = _grade(client, model, settings, query, [docs[p] for p in missing])
+        repaired, more_prompt, more_completion = _grade(
+            client, model, settings, query, [docs[p] for p in missing], deadline
+        )
         scored.update({missing[p]: score for p, score in repaired.items()})
         prompt_tokens += more_prompt
         completion_tokens += more_completion
@@ -109,14 +124,19 @@ def _grade_batch(
 
 
 def rank_with_llm(
-    client: openai.OpenAI, model: str, settings: RerankSettings, query: RankItem, docs: Sequence[RankItem]
+    client: openai.OpenAI,
+    model: str,
+    settings: RerankSettings,
+    query: RankItem,
+    docs: Sequence[RankItem],
+    deadline: Deadline,
 ) -> RankOutcome:
     query = clip(query)
     docs = [clip(doc) for doc in docs]
     batches = plan_rank_batches(query, docs, settings.context_size)
 
     def run(indices: list[int]) -> RankOutcome:
-        return _grade_batch(client, model, settings, query, [docs[i] for i in indices])
+        return _grade_batch(client, model, settings, query, [docs[i] for i in indices], deadline)
 
     with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_BATCHES, max(len(batches), 1))) as pool:
         outcomes = list(pool.map(run, batches))

@@ -28,6 +28,7 @@ from models.vision_utils.content import to_openai_image
 from models.vision_utils.policy import ImagePolicy
 from provider.connection import connection_from_credentials, open_client
 from provider.errors import to_invoke_error
+from provider.transport import Deadline
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
@@ -90,13 +91,14 @@ class AtlasCloudRerankModel(AtlasCloudModel, RerankModel):
         settings = self._settings(model, credentials)
         connection = connection_from_credentials(credentials)
         client = open_client(connection)
+        deadline = Deadline.start(what=connection.label)
         try:
             if settings.protocol == "native":
-                scores = rank_native(client, model, settings, query.text, [d.text for d in docs], top_n)
+                scores = rank_native(client, model, settings, query.text, [d.text for d in docs], top_n, deadline)
                 return [None if s is None else min(max(s, 0.0), 1.0) for s in scores]
-            outcome = rank_with_llm(client, model, settings, query, docs)
+            outcome = rank_with_llm(client, model, settings, query, docs, deadline)
         except NativeRerankError as error:
-            raise InvokeBadRequestError(f"Rerank endpoint for '{model}': {error}") from error
+            raise InvokeBadRequestError(f"Rerank endpoint for '{model}': {error}") from None
         except Exception as error:
             raise to_invoke_error(error, connection) from None
         self._report_usage(model, credentials, len(docs), outcome)
@@ -128,7 +130,7 @@ class AtlasCloudRerankModel(AtlasCloudModel, RerankModel):
         try:
             result = self._invoke(model, dict(credentials), "What is AtlasCloud?", ["AtlasCloud serves AI models."])
         except Exception as error:
-            raise validation_failure(error, credentials, f"Rerank model '{model}'") from error
+            raise validation_failure(error, credentials, f"Rerank model '{model}'") from None
         if not result.docs:
             raise CredentialsValidateFailedError(f"Rerank model '{model}' returned no score for a test document.")
 

@@ -171,6 +171,16 @@ def test_errors_map_like_the_llm(plugin, sim, creds):
     assert result.error_type == "InvokeRateLimitError" and "top up" in result.message
 
 
+def test_transient_ranker_failures_are_retried_within_the_budget(plugin, sim, creds):
+    sim.inject("status", status=503, message="overloaded", times=2)
+    result = rerank(plugin, creds, "capital of France", DOCS)
+    assert result.ok, result.error
+    assert len(sim.requests("/v1/chat/completions")) == 3
+    sim.inject("status", status=503, message="overloaded", times=3)
+    failed = rerank(plugin, creds, "capital of France", DOCS)
+    assert failed.error_type == "InvokeServerUnavailableError" and "overloaded" in failed.message
+
+
 def plugin_log(plugin, needle: str, after: int = 0) -> str:
     """The plugin's log line containing `needle`. The SDK logs to the process's stdout in both
     modes; in serverless mode the reply comes over HTTP, so the line may trail it a little."""
