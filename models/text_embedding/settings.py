@@ -17,6 +17,7 @@ from dify_plugin.entities.model import (
 )
 
 from models.text_embedding.batching import MAX_INPUTS_PER_REQUEST, MAX_TOKENS_PER_INPUT, SAFETY_MARGIN
+from models.text_embedding.reply import ASSUMED_DIMENSIONS, texts_that_fit
 from provider.forms import FormError, positive_int, price
 
 
@@ -32,6 +33,12 @@ class EmbeddingSettings:
     def window_tokens(self) -> int:
         """Largest piece we send, below the model's context with a margin for tokenizer drift."""
         return max(16, int(min(self.context_size, MAX_TOKENS_PER_INPUT) * SAFETY_MARGIN))
+
+    @property
+    def max_chunks(self) -> int:
+        """Texts per Dify call: the form's value, lowered so that one reply of that many vectors
+        fits the daemon's line (reply.py), at the form's dimensions or, unset, a wide model's."""
+        return min(self.max_inputs, texts_that_fit(self.dimensions or ASSUMED_DIMENSIONS))
 
     def prefix(self, input_type: EmbeddingInputType) -> str:
         return self.query_prefix if input_type == EmbeddingInputType.QUERY else self.document_prefix
@@ -57,8 +64,8 @@ def customizable_embedding_schema(model: str, credentials: Mapping) -> AIModelEn
         fetch_from=FetchFrom.CUSTOMIZABLE_MODEL,
         model_properties={
             ModelPropertyKey.CONTEXT_SIZE: settings.context_size,
-            # Dify slices knowledge-base chunks by this; the plugin re-batches by tokens anyway.
-            ModelPropertyKey.MAX_CHUNKS: settings.max_inputs,
+            # Dify sends this many texts per call and gets their vectors back in one reply line.
+            ModelPropertyKey.MAX_CHUNKS: settings.max_chunks,
         },
         parameter_rules=[],
         pricing=PriceConfig(input=price(credentials, "input_price"), unit=Decimal("0.000001"), currency="USD"),

@@ -24,6 +24,7 @@ from models.text_embedding.batching import (
     split_into_pieces,
 )
 from models.text_embedding.embed import embed_all
+from models.text_embedding.reply import check_reply_fits, compact
 from models.text_embedding.settings import customizable_embedding_schema, embedding_settings
 from models.vision_utils.tokens import count_text
 from provider.connection import connection_from_credentials, open_client
@@ -58,7 +59,9 @@ class AtlasCloudTextEmbeddingModel(AtlasCloudModel, TextEmbeddingModel):
         try:
             vectors, tokens = embed_all(open_client(connection), model, batches, settings.dimensions)
             embeddings = merge_windows(pieces, vectors, len(texts))
-        except ValueError as error:  # EmbeddingReplyError, or a zero vector that cannot be normalised
+            check_reply_fits(embeddings)
+            embeddings = [compact(vector) for vector in embeddings]
+        except ValueError as error:  # EmbeddingReplyError, ReplyTooLargeError, or a zero vector
             raise InvokeBadRequestError(f"Embedding model '{model}': {error}") from error
         except Exception as error:
             mapped = to_invoke_error(error, connection)

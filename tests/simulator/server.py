@@ -258,7 +258,6 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
             if self.path == "/v1/chat/completions":
                 return self._chat(body, fault)
             if self.path == "/v1/embeddings" and state.embeddings_enabled:
-                time.sleep(state.embedding.latency_s)
                 status, payload = embeddings.answer(body, state.embedding, state.send_usage)
                 if status != 200:
                     return self._envelope(status, payload["msg"])

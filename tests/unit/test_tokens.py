@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from models.vision_utils.tokens import ENCODING_FILE, ENCODING_SHA256, ImageTokenRule, count_text, encoding
 
 
@@ -9,11 +11,32 @@ def test_bundled_encoding_matches_its_published_hash():
     assert hashlib.sha256(ENCODING_FILE.read_bytes()).hexdigest() == ENCODING_SHA256
 
 
-def test_bundled_encoding_is_the_real_cl100k_base():
-    # Token ids from tiktoken's own documentation for cl100k_base.
-    assert encoding().encode("hello world") == [15339, 1917]
+# Token ids OpenAI published for cl100k_base: tiktoken's tests/test_encoding.py (test_simple,
+# test_simple_regex, test_basic_encode, test_encode_surrogate_pairs) and the OpenAI cookbook
+# ("How to count tokens with tiktoken"). The regex cases pin the split pattern, the others the ranks.
+PUBLISHED_CL100K = [
+    ("hello world", [15339, 1917]),
+    ("tiktoken is great!", [83, 1609, 5963, 374, 2294, 0]),
+    ("rer", [38149]),
+    ("'rer", [2351, 81]),
+    ("today\n ", [31213, 198, 220]),
+    ("today\n \n", [31213, 27907]),
+    ("today\n  \n", [31213, 14211]),
+    (" \x850", [220, 126, 227, 15]),
+    ("👍", [9468, 239, 235]),
+]
+
+
+@pytest.mark.parametrize(("text", "ids"), PUBLISHED_CL100K)
+def test_bundled_encoding_is_the_real_cl100k_base(text, ids):
+    assert encoding().encode_ordinary(text) == ids
+    assert count_text(text) == len(ids)
+
+
+def test_special_tokens_in_user_text_are_plain_text():
+    assert encoding().encode("hello <|endoftext|>", allowed_special="all") == [15339, 220, 100257]  # published
     assert count_text("") == 0
-    assert count_text("<|endoftext|>") > 1, "special tokens in user text are plain text"
+    assert count_text("<|endoftext|>") > 1
 
 
 def test_image_rule_counts_blocks_with_bounds():
