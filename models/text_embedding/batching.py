@@ -19,6 +19,7 @@ from functools import lru_cache
 from itertools import repeat
 
 from models.vision_utils.tokens import encoding
+from provider.errors import ReplyError
 
 # OpenAI's documented ceilings for /v1/embeddings, the default for any model.
 MAX_INPUTS_PER_REQUEST = 2048
@@ -118,7 +119,7 @@ def plan_batches(pieces: Sequence[Piece], max_items: int, max_tokens: int) -> li
 def normalise(vector: Sequence[float]) -> list[float]:
     norm = math.sqrt(sum(value * value for value in vector))
     if not norm or not math.isfinite(norm):
-        raise ValueError("the embedding has zero or non-finite length")
+        raise ReplyError("it returned an embedding of zero or non-finite length")
     return [value / norm for value in vector]
 
 

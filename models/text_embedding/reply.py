@@ -21,6 +21,8 @@ import json
 from collections.abc import Sequence
 from functools import lru_cache
 
+from provider.user_errors import UserInputError
+
 # The daemon's line buffer; a line and its newline must fit.
 DAEMON_LINE_BYTES = 5 * 1024 * 1024
 # Session envelope, model name and usage: a few hundred bytes in practice, reserved generously.
@@ -38,7 +40,7 @@ WIDE_VALUE_BYTES = 20
 ASSUMED_DIMENSIONS = 4096
 
 
-class ReplyTooLargeError(ValueError):
+class ReplyTooLargeError(UserInputError):
     """The result would not fit in one line the daemon can read."""
 
 

@@ -29,6 +29,10 @@ from models.text_embedding.settings import customizable_embedding_schema, embedd
 from models.vision_utils.tokens import count_text
 from provider.connection import connection_from_credentials, open_client
 from provider.errors import is_not_found, to_invoke_error
+from provider.transport import Deadline, with_retries
+
+# An administrator is waiting for the form to answer.
+VALIDATION_BUDGET_S = 60.0
 
 
 def not_served(model: str, error: InvokeError) -> str:
@@ -56,13 +60,12 @@ class AtlasCloudTextEmbeddingModel(AtlasCloudModel, TextEmbeddingModel):
         prefix = settings.prefix(input_type)
         pieces = split_into_pieces([prefix + text for text in texts], settings.window_tokens)
         batches = plan_batches(pieces, settings.max_inputs, int(MAX_TOKENS_PER_REQUEST * SAFETY_MARGIN))
+        deadline = Deadline.start(what=connection.label)
         try:
-            vectors, tokens = embed_all(open_client(connection), model, batches, settings.dimensions)
+            vectors, tokens = embed_all(open_client(connection), model, batches, settings.dimensions, deadline)
             embeddings = merge_windows(pieces, vectors, len(texts))
             check_reply_fits(embeddings)
             embeddings = [compact(vector) for vector in embeddings]
-        except ValueError as error:  # EmbeddingReplyError, ReplyTooLargeError, or a zero vector
-            raise InvokeBadRequestError(f"Embedding model '{model}': {error}") from error
         except Exception as error:
             mapped = to_invoke_error(error, connection)
             if is_not_found(error):
@@ -79,7 +82,11 @@ class AtlasCloudTextEmbeddingModel(AtlasCloudModel, TextEmbeddingModel):
             settings = embedding_settings(credentials)
             connection = connection_from_credentials(credentials)
             extra = {"dimensions": settings.dimensions} if settings.dimensions else {}
-            open_client(connection).embeddings.create(model=model, input=["ping"], **extra)
+            client = open_client(connection)
+            with_retries(
+                Deadline.start(VALIDATION_BUDGET_S, connection.label),
+                lambda t: client.embeddings.create(model=model, input=["ping"], timeout=t, **extra),
+            )
         except Exception as error:
             if is_not_found(error):
                 raise CredentialsValidateFailedError(not_served(model, to_invoke_error(error, connection))) from None

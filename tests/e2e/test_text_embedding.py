@@ -140,7 +140,8 @@ def test_untrustworthy_replies_fail_clearly(plugin, sim, emb_creds, broken, expe
     sim.state.embedding.broken = broken
     sim.state.embedding.shuffle = False
     result = embed(plugin, emb_creds, ["a", "b"])
-    assert result.error_type == "InvokeBadRequestError" and expected in result.message
+    # The server's reply is at fault, not the user's request.
+    assert result.error_type == "InvokeServerUnavailableError" and expected in result.message
 
 
 def test_atlascloud_today_says_embeddings_are_not_served(plugin, sim, creds):

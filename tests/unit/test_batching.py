@@ -21,6 +21,7 @@ from models.text_embedding.batching import (
     split_into_pieces,
 )
 from models.vision_utils.tokens import encoding
+from provider.errors import ReplyError
 
 
 def hello_world(tokens: int) -> str:
@@ -124,7 +125,7 @@ def test_normalise_gives_unit_length():
 
 @pytest.mark.parametrize("vector", [[0.0, 0.0], [math.inf, 1.0], [math.nan, 1.0]])
 def test_vectors_without_a_usable_length_are_rejected(vector):
-    with pytest.raises(ValueError, match="zero or non-finite"):
+    with pytest.raises(ReplyError, match="zero or non-finite"):
         normalise(vector)
 
 
