@@ -53,23 +53,28 @@ class InlineThinkSplitter:
         answer, self._held = self._held, ""
         return "", answer
 
-    def _inside(self) -> tuple[str, str]:
+    def _split_at_close(self) -> tuple[str, str] | None:
+        """(reasoning, answer) around the held text's `</think>`, if it has arrived."""
         end = self._held.find(CLOSE_TAG)
-        if end != -1:
-            reasoning, answer = self._held[:end], self._held[end + len(CLOSE_TAG) :]
-            self._state, self._held = "answer", ""
-            return reasoning, answer
+        if end == -1:
+            return None
+        reasoning, answer = self._held[:end], self._held[end + len(CLOSE_TAG) :]
+        self._state, self._held = "answer", ""
+        return reasoning, answer
+
+    def _inside(self) -> tuple[str, str]:
+        split = self._split_at_close()
+        if split is not None:
+            return split
         keep = _partial_suffix(self._held, CLOSE_TAG)
         reasoning = self._held[: len(self._held) - keep]
         self._held = self._held[len(self._held) - keep :]
         return reasoning, ""
 
     def _held_until_close(self) -> tuple[str, str]:
-        end = self._held.find(CLOSE_TAG)
-        if end != -1:
-            reasoning, answer = self._held[:end], self._held[end + len(CLOSE_TAG) :]
-            self._state, self._held = "answer", ""
-            return reasoning, answer
+        split = self._split_at_close()
+        if split is not None:
+            return split
         if len(self._held) > self._lookahead:
             self._state, answer, self._held = "answer", self._held, ""
             return "", answer

@@ -70,16 +70,20 @@ def clip(item: RankItem) -> RankItem:
     return RankItem(text=truncate(item.text, DOC_TOKEN_BUDGET, enc.encode_ordinary, enc.decode))
 
 
-def _grade(
-    client: openai.OpenAI,
-    model: str,
-    settings: RerankSettings,
-    query: RankItem,
-    docs: Sequence[RankItem],
-    deadline: Deadline,
-) -> tuple[dict[int, float], int, int]:
+@dataclass(frozen=True)
+class Ranker:
+    """Who grades, how, and by when: the same for every batch of one rerank call."""
+
+    client: openai.OpenAI
+    model: str
+    settings: RerankSettings
+    deadline: Deadline
+
+
+def _grade(ranker: Ranker, query: RankItem, docs: Sequence[RankItem]) -> tuple[dict[int, float], int, int]:
+    settings = ranker.settings
     request: dict[str, Any] = {
-        "model": model,
+        "model": ranker.model,
         "messages": ranker_messages(query, docs, new_code()),
         "temperature": 0,
         "max_tokens": 40 * len(docs) + 200,
@@ -90,7 +94,7 @@ def _grade(
     if settings.disable_thinking:
         request["extra_body"] = {"thinking": {"type": "disabled"}}
     # The same lenient reader as chat, so a ranker on any backend's dialect is understood.
-    pieces = fetch_completion(client, request, deadline)
+    pieces = fetch_completion(ranker.client, request, ranker.deadline)
     reply = "".join(piece.content or piece.refusal for piece in pieces)
     found = parse_scores(reply, {doc_id(p) for p in range(len(docs))})
     prompt_tokens, completion_tokens = next((p.usage for p in reversed(pieces) if p.usage), (0, 0))
@@ -98,45 +102,30 @@ def _grade(
     return by_position, prompt_tokens, completion_tokens
 
 
-def _grade_batch(
-    client: openai.OpenAI,
-    model: str,
-    settings: RerankSettings,
-    query: RankItem,
-    docs: Sequence[RankItem],
-    deadline: Deadline,
-) -> RankOutcome:
-    scored, prompt_tokens, completion_tokens = _grade(client, model, settings, query, docs, deadline)
+def _grade_batch(ranker: Ranker, query: RankItem, docs: Sequence[RankItem]) -> RankOutcome:
+    scored, prompt_tokens, completion_tokens = _grade(ranker, query, docs)
     missing = [p for p in range(len(docs)) if p not in scored]
     if missing:  # one repair attempt, with only the unscored documents
-        repaired, more_prompt, more_completion = _grade(
-            client, model, settings, query, [docs[p] for p in missing], deadline
-        )
+        repaired, more_prompt, more_completion = _grade(ranker, query, [docs[p] for p in missing])
         scored.update({missing[p]: score for p, score in repaired.items()})
         prompt_tokens += more_prompt
         completion_tokens += more_completion
     if not scored:
         raise InvokeServerUnavailableError(
-            f"The ranker model '{model}' gave no usable relevance scores, even after a retry; try another ranker model."
+            f"The ranker model '{ranker.model}' gave no usable relevance scores, even after a retry; "
+            "try another ranker model."
         )
     scores = [scored.get(p, FALLBACK_SCORE) for p in range(len(docs))]
     return RankOutcome(scores, prompt_tokens, completion_tokens)
 
 
-def rank_with_llm(
-    client: openai.OpenAI,
-    model: str,
-    settings: RerankSettings,
-    query: RankItem,
-    docs: Sequence[RankItem],
-    deadline: Deadline,
-) -> RankOutcome:
+def rank_with_llm(ranker: Ranker, query: RankItem, docs: Sequence[RankItem]) -> RankOutcome:
     query = clip(query)
     docs = [clip(doc) for doc in docs]
-    batches = plan_rank_batches(query, docs, settings.context_size)
+    batches = plan_rank_batches(query, docs, ranker.settings.context_size)
 
     def run(indices: list[int]) -> RankOutcome:
-        return _grade_batch(client, model, settings, query, [docs[i] for i in indices], deadline)
+        return _grade_batch(ranker, query, [docs[i] for i in indices])
 
     with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_BATCHES, max(len(batches), 1))) as pool:
         outcomes = list(pool.map(run, batches))

@@ -21,7 +21,7 @@ from models.catalog import plugin_settings
 from models.rerank.line_cap import DAEMON_LINE_BYTES, fit_in_line, serialised_size
 from models.rerank.native import NativeRerankError, rank_native
 from models.rerank.prompt import RankItem
-from models.rerank.ranker import RankOutcome, rank_with_llm
+from models.rerank.ranker import Ranker, RankOutcome, rank_with_llm
 from models.rerank.settings import RerankSettings, customizable_rerank_schema, settings_from_form, settings_from_yaml
 from models.shared import AtlasCloudModel, validation_failure
 from models.vision_utils.content import to_openai_image
@@ -96,7 +96,7 @@ class AtlasCloudRerankModel(AtlasCloudModel, RerankModel):
             if settings.protocol == "native":
                 scores = rank_native(client, model, settings, query.text, [d.text for d in docs], top_n, deadline)
                 return [None if s is None else min(max(s, 0.0), 1.0) for s in scores]
-            outcome = rank_with_llm(client, model, settings, query, docs, deadline)
+            outcome = rank_with_llm(Ranker(client, model, settings, deadline), query, docs)
         except NativeRerankError as error:
             raise InvokeBadRequestError(f"Rerank endpoint for '{model}': {error}") from None
         except Exception as error:

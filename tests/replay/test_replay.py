@@ -37,19 +37,6 @@ def params(cases: tuple[Case, ...]) -> list[object]:
 
 
 @pytest.fixture(scope="module")
-def replay() -> Iterator[ReplayServer]:
-    with ReplayServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def local_plugin() -> Iterator[PluginProcess]:
-    process = PluginProcess("local")
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
 def serverless_plugin() -> Iterator[PluginProcess]:
     process = PluginProcess("serverless")
     yield process

@@ -8,8 +8,6 @@ send an empty string). The replay server records what the real plugin sends.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.plugin_driver import PluginProcess, llm_request
@@ -40,19 +38,6 @@ HISTORY = [
 ]
 
 
-@pytest.fixture(scope="module")
-def replay() -> Iterator[ReplayServer]:
-    with ReplayServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def plugin() -> Iterator[PluginProcess]:
-    process = PluginProcess("local")
-    yield process
-    process.stop()
-
-
 @pytest.mark.parametrize(
     ("model", "parameters"),
     [
@@ -62,12 +47,14 @@ def plugin() -> Iterator[PluginProcess]:
     ],
 )
 def test_every_replayed_tool_call_turn_carries_reasoning_content(
-    plugin: PluginProcess, replay: ReplayServer, model: str, parameters: dict[str, object]
+    local_plugin: PluginProcess, replay: ReplayServer, model: str, parameters: dict[str, object]
 ) -> None:
     answer = BY_NAME["deepseek_reasoning_content_then_answer"]
     replay.load(stream=answer.reply("stream"), blocking=answer.reply("blocking"))
     credentials = {"api_key": API_KEY, "endpoint_url": f"{replay.base_url}/v1"}
-    result = plugin.request(llm_request(model, credentials, HISTORY, parameters=parameters, tools=TOOLS), timeout=90)
+    result = local_plugin.request(
+        llm_request(model, credentials, HISTORY, parameters=parameters, tools=TOOLS), timeout=90
+    )
     assert result.ok, f"{result.error_type}: {result.message}"
     [sent] = replay.chat_requests()
     turns = [m for m in sent["messages"] if m["role"] == "assistant" and m.get("tool_calls")]
