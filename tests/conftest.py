@@ -13,6 +13,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.plugin_driver import PluginProcess  # noqa: E402
+from tests.replay.server import ReplayServer  # noqa: E402
 from tests.simulator.server import Simulator  # noqa: E402
 
 
@@ -39,3 +40,18 @@ def plugin(request: pytest.FixtureRequest) -> Iterator[PluginProcess]:
 @pytest.fixture
 def creds(sim: Simulator) -> dict[str, str]:
     return {"api_key": sim.state.api_key, "endpoint_url": sim.base_url}
+
+
+@pytest.fixture(scope="module")
+def replay() -> Iterator[ReplayServer]:
+    """Serves recorded-style transcripts byte for byte (tests/replay/server.py)."""
+    with ReplayServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def local_plugin() -> Iterator[PluginProcess]:
+    """One stdio plugin process for the module."""
+    process = PluginProcess("local")
+    yield process
+    process.stop()
