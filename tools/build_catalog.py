@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from models.labels import parameter_help, parameter_label, same_in_every_language  # noqa: E402
 from tools.catalog.curated import Catalog, CatalogError, CuratedModel, load_catalog  # noqa: E402
 
 CURATED = Path("tools/catalog/curated.yaml")
@@ -30,67 +31,40 @@ def file_name(model_id: str) -> str:
     return model_id.replace("/", "__") + ".yaml"
 
 
-def _label(text: str) -> dict[str, str]:
-    return {"en_US": text, "zh_Hans": text, "ja_JP": text}
+def _texts(name: str) -> dict[str, dict[str, str]]:
+    """A rule's own label and help in every language; they replace the SDK template's (en/zh only)."""
+    return {"label": parameter_label(name), "help": parameter_help(name)}
 
 
 def _pricing(model: CuratedModel) -> dict[str, str]:
     return {"input": model.input_price, "output": model.output_price, "unit": "0.000001", "currency": "USD"}
 
 
+def _template_rule(name: str, **fields: object) -> dict:
+    return {"name": name, "use_template": name, **_texts(name), **fields}
+
+
 def _rules(model: CuratedModel, max_tokens_default: int) -> list[dict]:
     rules: list[dict] = [
-        {"name": "temperature", "use_template": "temperature"},
-        {"name": "top_p", "use_template": "top_p"},
-        {
-            "name": "max_tokens",
-            "use_template": "max_tokens",
-            "default": min(max_tokens_default, model.max_output),
-            "min": 1,
-            "max": model.max_output,
-        },
-        {"name": "presence_penalty", "use_template": "presence_penalty"},
-        {"name": "frequency_penalty", "use_template": "frequency_penalty"},
+        _template_rule("temperature"),
+        _template_rule("top_p"),
+        _template_rule("max_tokens", default=min(max_tokens_default, model.max_output), min=1, max=model.max_output),
+        _template_rule("presence_penalty"),
+        _template_rule("frequency_penalty"),
     ]
     if "structured_outputs" in model.features:
-        rules.append(
-            {
-                "name": "response_format",
-                "use_template": "response_format",
-                "label": {**_label("Response format"), "zh_Hans": "回复格式", "ja_JP": "応答形式"},
-                "type": "string",
-                "options": ["text", "json_object", "json_schema"],
-            }
-        )
-        rules.append({"name": "json_schema", "use_template": "json_schema"})
+        rules.append(_template_rule("response_format", type="string", options=["text", "json_object", "json_schema"]))
+        rules.append(_template_rule("json_schema"))
     if model.thinking_switch:
-        rules.append(
-            {
-                "name": "thinking",
-                "label": {"en_US": "Thinking", "zh_Hans": "深度思考", "ja_JP": "思考モード"},
-                "type": "boolean",
-                "required": False,
-                "default": True,
-                "help": {
-                    "en_US": "Switch the model's reasoning on or off (sent as thinking.type).",
-                    "zh_Hans": "开启或关闭模型的推理（以 thinking.type 发送）。",
-                    "ja_JP": "モデルの推論をオン／オフします（thinking.type として送信）。",
-                },
-            }
-        )
+        rules.append({"name": "thinking", **_texts("thinking"), "type": "boolean", "required": False, "default": True})
     if model.reasoning_effort:
         rules.append(
             {
                 "name": "reasoning_effort",
-                "label": {"en_US": "Reasoning effort", "zh_Hans": "推理强度", "ja_JP": "推論の強さ"},
+                **_texts("reasoning_effort"),
                 "type": "string",
                 "required": False,
                 "options": ["none", "low", "medium", "high"],
-                "help": {
-                    "en_US": "How much the model reasons before answering; 'none' switches reasoning off.",
-                    "zh_Hans": "模型回答前推理的程度；none 表示关闭推理。",
-                    "ja_JP": "回答前の推論量。none で推論をオフにします。",
-                },
             }
         )
     return rules
@@ -106,7 +80,7 @@ def model_yaml(model: CuratedModel, max_tokens_default: int) -> dict:
         features.append("structured-output")
     document: dict = {
         "model": model.id,
-        "label": _label(model.name),
+        "label": same_in_every_language(model.name),
         "model_type": "llm",
         "features": features,
         "model_properties": {"mode": "chat", "context_size": model.context_size},

@@ -18,11 +18,17 @@ from dify_plugin.entities.model import (
     PriceConfig,
 )
 
+from models.labels import parameter_help, parameter_label, same_in_every_language
 from provider.forms import positive_int, price
 
 
+def _texts(name: str) -> dict[str, I18nObject]:
+    """The rule's label and help in every language (the SDK template has no ja_JP)."""
+    return {"label": I18nObject(**parameter_label(name)), "help": I18nObject(**parameter_help(name))}
+
+
 def _template(name: str, **fields: object) -> ParameterRule:
-    return ParameterRule(name=name, use_template=name, label=I18nObject(en_US=name), type=ParameterType.FLOAT, **fields)
+    return ParameterRule(name=name, use_template=name, **_texts(name), type=ParameterType.FLOAT, **fields)
 
 
 def customizable_llm_schema(model: str, credentials: Mapping) -> AIModelEntity:
@@ -45,7 +51,7 @@ def customizable_llm_schema(model: str, credentials: Mapping) -> AIModelEntity:
         ParameterRule(
             name="max_tokens",
             use_template="max_tokens",
-            label=I18nObject(en_US="Max Tokens"),
+            **_texts("max_tokens"),
             type=ParameterType.INT,
             default=min(8192, max_tokens),
             min=1,
@@ -59,7 +65,7 @@ def customizable_llm_schema(model: str, credentials: Mapping) -> AIModelEntity:
             ParameterRule(
                 name="response_format",
                 use_template="response_format",
-                label=I18nObject(en_US="Response format"),
+                **_texts("response_format"),
                 type=ParameterType.STRING,
                 options=["text", "json_object", "json_schema"],
             )
@@ -68,7 +74,7 @@ def customizable_llm_schema(model: str, credentials: Mapping) -> AIModelEntity:
             ParameterRule(
                 name="json_schema",
                 use_template="json_schema",
-                label=I18nObject(en_US="JSON Schema"),
+                **_texts("json_schema"),
                 type=ParameterType.TEXT,
             )
         )
@@ -76,7 +82,7 @@ def customizable_llm_schema(model: str, credentials: Mapping) -> AIModelEntity:
         rules.append(
             ParameterRule(
                 name="thinking",
-                label=I18nObject(en_US="Thinking", zh_Hans="深度思考", ja_JP="思考モード"),
+                **_texts("thinking"),
                 type=ParameterType.BOOLEAN,
                 default=True,
                 required=False,
@@ -84,7 +90,7 @@ def customizable_llm_schema(model: str, credentials: Mapping) -> AIModelEntity:
         )
     return AIModelEntity(
         model=model,
-        label=I18nObject(en_US=model),
+        label=I18nObject(**same_in_every_language(model)),
         model_type=ModelType.LLM,
         fetch_from=FetchFrom.CUSTOMIZABLE_MODEL,
         features=features,

@@ -10,6 +10,7 @@ from typing import Any
 from dify_plugin.entities import I18nObject
 from dify_plugin.entities.model import AIModelEntity, FetchFrom, ModelFeature, ModelPropertyKey, ModelType, PriceConfig
 
+from models.labels import same_in_every_language
 from provider.forms import positive_int, price
 
 
@@ -50,7 +51,7 @@ def customizable_rerank_schema(model: str, credentials: Mapping) -> AIModelEntit
     settings = settings_from_form(credentials)
     return AIModelEntity(
         model=model,
-        label=I18nObject(en_US=model),
+        label=I18nObject(**same_in_every_language(model)),
         model_type=ModelType.RERANK,
         fetch_from=FetchFrom.CUSTOMIZABLE_MODEL,
         features=[ModelFeature.VISION] if settings.vision and settings.protocol == "llm" else [],

@@ -16,6 +16,7 @@ from dify_plugin.entities.model import (
     PriceConfig,
 )
 
+from models.labels import same_in_every_language
 from models.text_embedding.batching import MAX_INPUTS_PER_REQUEST, MAX_TOKENS_PER_INPUT, SAFETY_MARGIN
 from models.text_embedding.reply import ASSUMED_DIMENSIONS, texts_that_fit
 from provider.forms import FormError, positive_int, price
@@ -59,7 +60,7 @@ def customizable_embedding_schema(model: str, credentials: Mapping) -> AIModelEn
     settings = embedding_settings(credentials)
     return AIModelEntity(
         model=model,
-        label=I18nObject(en_US=model),
+        label=I18nObject(**same_in_every_language(model)),
         model_type=ModelType.TEXT_EMBEDDING,
         fetch_from=FetchFrom.CUSTOMIZABLE_MODEL,
         model_properties={
