@@ -285,7 +285,7 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
                 reply.content, reply.reasoning = "tok " * state.stream_deltas, ""
                 events = behaviour.stream_events(body, reply, include_usage, piece_chars=4)
                 return self._stream(events, fault, gap_s=state.delta_gap_s)
-            self._stream(behaviour.stream_events(body, reply, include_usage), fault)
+            self._stream(behaviour.stream_events(body, reply, include_usage), fault, gap_s=state.delta_gap_s)
 
         def _stream(self, events: Iterator[dict[str, Any]], fault: Fault | None, gap_s: float = 0.0) -> None:
             self.send_response(200)
