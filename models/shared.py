@@ -7,13 +7,17 @@ model types report failures through provider/errors.py the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
 
-from dify_plugin.entities.model import AIModelEntity
+from dify_plugin.entities import I18nObject
+from dify_plugin.entities.model import AIModelEntity, FetchFrom, ModelFeature, ModelType, ParameterRule, PriceConfig
 from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeError
 
+from models.labels import same_in_every_language
 from provider.connection import Connection, connection_from_credentials
 from provider.errors import to_invoke_error, validation_failed
-from provider.forms import FormError
+from provider.forms import FormError, price
 from provider.user_errors import UserInputError
 
 
@@ -26,6 +30,34 @@ def validation_failure(error: Exception, credentials: Mapping, prefix: str) -> C
         except UserInputError:
             connection = None
     return validation_failed(error, connection, prefix)
+
+
+def user_added_model(
+    model: str,
+    model_type: ModelType,
+    credentials: Mapping,
+    properties: Mapping[Any, Any],
+    features: list[ModelFeature] | None = None,
+    rules: list[ParameterRule] | None = None,
+    priced_output: bool = True,
+) -> AIModelEntity:
+    """The schema of a model added with Dify's "Add Model" form: the model id is its label and
+    the form's prices (USD per 1M tokens) its pricing."""
+    return AIModelEntity(
+        model=model,
+        label=I18nObject(**same_in_every_language(model)),
+        model_type=model_type,
+        fetch_from=FetchFrom.CUSTOMIZABLE_MODEL,
+        features=features or [],
+        model_properties=dict(properties),
+        parameter_rules=rules or [],
+        pricing=PriceConfig(
+            input=price(credentials, "input_price"),
+            output=price(credentials, "output_price") if priced_output else None,
+            unit=Decimal("0.000001"),
+            currency="USD",
+        ),
+    )
 
 
 class AtlasCloudModel:

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 
 from dify_plugin.entities import I18nObject
 from dify_plugin.entities.model import (
     AIModelEntity,
     DefaultParameterName,
-    FetchFrom,
     ModelFeature,
     ModelPropertyKey,
     ModelType,
     ParameterRule,
     ParameterType,
-    PriceConfig,
 )
 
-from models.labels import parameter_help, parameter_label, same_in_every_language
-from provider.forms import positive_int, price
+from models.labels import parameter_help, parameter_label
+from models.shared import user_added_model
+from provider.forms import positive_int
 
 
 def _texts(name: str) -> dict[str, I18nObject]:
@@ -88,18 +86,11 @@ def customizable_llm_schema(model: str, credentials: Mapping) -> AIModelEntity:
                 required=False,
             )
         )
-    return AIModelEntity(
-        model=model,
-        label=I18nObject(**same_in_every_language(model)),
-        model_type=ModelType.LLM,
-        fetch_from=FetchFrom.CUSTOMIZABLE_MODEL,
-        features=features,
-        model_properties={ModelPropertyKey.MODE: "chat", ModelPropertyKey.CONTEXT_SIZE: context_size},
-        parameter_rules=rules,
-        pricing=PriceConfig(
-            input=price(credentials, "input_price"),
-            output=price(credentials, "output_price"),
-            unit=Decimal("0.000001"),
-            currency="USD",
-        ),
+    return user_added_model(
+        model,
+        ModelType.LLM,
+        credentials,
+        {ModelPropertyKey.MODE: "chat", ModelPropertyKey.CONTEXT_SIZE: context_size},
+        features,
+        rules,
     )

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from dify_plugin.entities import I18nObject
-from dify_plugin.entities.model import AIModelEntity, FetchFrom, ModelFeature, ModelPropertyKey, ModelType, PriceConfig
+from dify_plugin.entities.model import AIModelEntity, ModelFeature, ModelPropertyKey, ModelType
 
-from models.labels import same_in_every_language
-from provider.forms import positive_int, price
+from models.shared import user_added_model
+from provider.forms import positive_int
 
 
 @dataclass(frozen=True)
@@ -49,18 +47,10 @@ def settings_from_form(credentials: Mapping) -> RerankSettings:
 
 def customizable_rerank_schema(model: str, credentials: Mapping) -> AIModelEntity:
     settings = settings_from_form(credentials)
-    return AIModelEntity(
-        model=model,
-        label=I18nObject(**same_in_every_language(model)),
-        model_type=ModelType.RERANK,
-        fetch_from=FetchFrom.CUSTOMIZABLE_MODEL,
-        features=[ModelFeature.VISION] if settings.vision and settings.protocol == "llm" else [],
-        model_properties={ModelPropertyKey.CONTEXT_SIZE: settings.context_size},
-        parameter_rules=[],
-        pricing=PriceConfig(
-            input=price(credentials, "input_price"),
-            output=price(credentials, "output_price"),
-            unit=Decimal("0.000001"),
-            currency="USD",
-        ),
+    return user_added_model(
+        model,
+        ModelType.RERANK,
+        credentials,
+        {ModelPropertyKey.CONTEXT_SIZE: settings.context_size},
+        [ModelFeature.VISION] if settings.vision and settings.protocol == "llm" else [],
     )

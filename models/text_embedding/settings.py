@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 
-from dify_plugin.entities import I18nObject
 from dify_plugin.entities.model import (
     AIModelEntity,
     EmbeddingInputType,
-    FetchFrom,
     ModelPropertyKey,
     ModelType,
-    PriceConfig,
 )
 
-from models.labels import same_in_every_language
+from models.shared import user_added_model
 from models.text_embedding.batching import MAX_INPUTS_PER_REQUEST, MAX_TOKENS_PER_INPUT, SAFETY_MARGIN
 from models.text_embedding.reply import ASSUMED_DIMENSIONS, texts_that_fit
-from provider.forms import FormError, positive_int, price
+from provider.forms import FormError, positive_int
 
 
 @dataclass(frozen=True)
@@ -58,18 +54,16 @@ def embedding_settings(credentials: Mapping) -> EmbeddingSettings:
 
 def customizable_embedding_schema(model: str, credentials: Mapping) -> AIModelEntity:
     settings = embedding_settings(credentials)
-    return AIModelEntity(
-        model=model,
-        label=I18nObject(**same_in_every_language(model)),
-        model_type=ModelType.TEXT_EMBEDDING,
-        fetch_from=FetchFrom.CUSTOMIZABLE_MODEL,
-        model_properties={
+    return user_added_model(
+        model,
+        ModelType.TEXT_EMBEDDING,
+        credentials,
+        {
             ModelPropertyKey.CONTEXT_SIZE: settings.context_size,
             # Dify sends this many texts per call and gets their vectors back in one reply line.
             ModelPropertyKey.MAX_CHUNKS: settings.max_chunks,
         },
-        parameter_rules=[],
-        pricing=PriceConfig(input=price(credentials, "input_price"), unit=Decimal("0.000001"), currency="USD"),
+        priced_output=False,
     )
 
 

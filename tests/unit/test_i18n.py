@@ -22,8 +22,7 @@ from dify_plugin.entities.model import PARAMETER_RULE_TEMPLATE, AIModelEntity, D
 from pydantic import BaseModel
 
 import models.llm.schema as llm_schema
-import models.rerank.settings as rerank_settings
-import models.text_embedding.settings as embedding_settings
+import models.shared as shared_schema
 from models.labels import LANGUAGES, PARAMETER_NAMES, parameter_help, parameter_label
 from models.llm.llm import AtlasCloudLargeLanguageModel
 from models.rerank.rerank import AtlasCloudRerankModel
@@ -164,7 +163,7 @@ def created(monkeypatch: pytest.MonkeyPatch) -> list[I18nObject]:
         made.append(I18nObject(**texts))
         return made[-1]
 
-    for module in (llm_schema, rerank_settings, embedding_settings):
+    for module in (llm_schema, shared_schema):
         monkeypatch.setattr(module, "I18nObject", spy)
     return made
 
