@@ -18,7 +18,7 @@
 #
 # Why mutmut 3: it rewrites a copy of the code with every mutant behind a switch, imports it once, runs
 # the selected tests once to learn which test executes which function, then forks one child per mutant
-# that runs only those tests (~10-30 mutants/s here). cosmic-ray starts a fresh pytest per mutant
+# that runs only those tests (5-30 mutants/s here; ~1/s where tests encode images). cosmic-ray starts a fresh pytest per mutant
 # (~2.5 s each, ~40x slower) and edits the source file in place. Forking after dify_plugin's
 # gevent.monkey.patch_all works: the same verdicts as mutmut's fork-server mode, and spot checks with a
 # plain pytest run on the applied mutant agree.
@@ -35,7 +35,8 @@
 #   selection, mutmut runs for each mutant only the tests that executed the mutated function.
 #   A module no selected test executes still gets its mutants counted, all as "no tests" (score 0).
 #   Functions: `*` = the whole module; otherwise the listed functions only (`name` or `Class.name`).
-#   mutmut mutates code inside functions and methods (not module constants).
+#   mutmut mutates code inside functions and methods only: not module constants or tables (test
+#   those directly), nor functions with a decorator other than @classmethod/@staticmethod.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
