@@ -42,21 +42,33 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
 
 MAP="
+models/llm/sse.py                 | sse* llm*                 | *
+models/llm/dialect.py             | dialect* llm*             | *
+models/llm/think.py               | answer* think* llm*       | *
+models/llm/toolcalls.py           | answer* toolcalls* llm*   | *
+models/llm/answer.py              | answer* llm*              | *
 models/llm/stream.py              | stream* llm*              | *
+models/llm/upstream.py            | upstream* llm*            | *
 models/llm/messages.py            | messages* llm*            | *
 models/llm/request.py             | request* llm*             | *
 models/llm/tokens.py              | tokens* llm*              | *
 provider/errors.py                | errors* provider*         | *
 provider/connection.py            | connection* provider*     | *
+provider/transport.py             | transport* provider*      | *
+provider/validation.py            | validation* provider*     | refuses_only_the_model pick_probe_model
 provider/forms.py                 | forms* provider*          | *
-models/rerank/parse.py            | parse* rerank*            | *
-models/rerank/prompt.py           | prompt* rerank*           | *
-models/rerank/ranker.py           | ranker* rerank*           | _cost plan_rank_batches clip
+models/rerank/parse.py            | rerank_parse* parse* rerank* | *
+models/rerank/prompt.py           | rerank_prompt* prompt* rerank* | *
+models/rerank/ranker.py           | rerank* ranker*           | _cost plan_rank_batches clip
 models/rerank/rerank.py           | rerank* select*           | select
+models/rerank/line_cap.py         | rerank*                   | *
 models/text_embedding/batching.py | batching* embed*          | *
 models/text_embedding/embed.py    | embed* batching*          | *
-models/vision_utils/images.py     | images* vision*           | fit_size shrink_plan sent_size open_header _needs_conversion _encode looks_like_graphic
-models/vision_utils/policy.py     | policy* vision* images*   | *
+models/text_embedding/reply.py    | embed_reply* embed*       | *
+models/vision_utils/ssrf.py       | ssrf* fetch*              | *
+models/vision_utils/image_url.py  | ssrf* fetch*              | *
+models/vision_utils/images.py     | images* vision* image*    | fit_size shrink_plan sent_size open_header _needs_conversion _encode looks_like_graphic
+models/vision_utils/policy.py     | policy* vision* images* image* | *
 models/vision_utils/tokens.py     | tokens* vision*           | *
 "
 
