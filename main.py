@@ -1,5 +1,7 @@
 from dify_plugin import DifyPluginEnv, Plugin
 
+from models.warmup import warm_up
+
 # MAX_REQUEST_TIMEOUT is read by the SDK only in serverless mode, where it closes a request that
 # has written nothing for that many seconds. Dify's daemon cuts every invocation after 600 s in
 # total (PLUGIN_MAX_EXECUTION_TIMEOUT), in every mode; the plugin's own budget ends each call
@@ -7,4 +9,5 @@ from dify_plugin import DifyPluginEnv, Plugin
 plugin = Plugin(DifyPluginEnv(MAX_REQUEST_TIMEOUT=600))
 
 if __name__ == "__main__":
+    warm_up()
     plugin.run()
