@@ -55,10 +55,8 @@ class AnswerBuilder:
         self.tools = ToolCallAssembler()
         self.raw_finish: str | None = None
         self.usage: tuple[int, int] | None = None
-        self.received = False
 
     def feed(self, piece: Piece) -> str:
-        self.received = True
         self.usage = piece.usage or self.usage
         self.raw_finish = piece.finish_reason or self.raw_finish
         for fragment in piece.tool_fragments:

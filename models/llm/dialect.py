@@ -86,10 +86,8 @@ def reasoning_of(delta: dict[str, Any]) -> str:
     """One reasoning text even when a backend sends the same text under two names."""
     primary = text_of(delta.get("reasoning_content"))
     secondary = text_of(delta.get("reasoning"))
-    if primary and secondary and primary != secondary:
-        return primary  # DeepSeek's documented name wins over the vLLM/OpenRouter alias
     if primary or secondary:
-        return primary or secondary
+        return primary or secondary  # DeepSeek's documented name wins over the vLLM/OpenRouter alias
     details = delta.get("reasoning_details")
     if isinstance(details, list):
         return "".join(text_of(d) for d in details if isinstance(d, dict) and d.get("type") == "reasoning.text")

@@ -1,0 +1,89 @@
+"""Blocking replies: one result carrying text, calls, replay body and usage; chunks only when too large."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from dify_plugin.entities.model.llm import LLMResult, LLMUsage
+
+from models.llm.dialect import Piece, ToolFragment
+from models.llm.stream import MAX_CHUNK_CHARS, completion_to_result
+
+ZERO = Decimal(0)
+
+
+def usage_of(prompt: int, completion: int) -> LLMUsage:
+    return LLMUsage(
+        prompt_tokens=prompt,
+        prompt_unit_price=ZERO,
+        prompt_price_unit=ZERO,
+        prompt_price=ZERO,
+        completion_tokens=completion,
+        completion_unit_price=ZERO,
+        completion_price_unit=ZERO,
+        completion_price=ZERO,
+        total_tokens=prompt + completion,
+        total_price=ZERO,
+        currency="USD",
+        latency=0.0,
+    )
+
+
+def result(*pieces: Piece, estimate=lambda text: (5, 6)):
+    return completion_to_result("m", list(pieces), usage_of, estimate)
+
+
+def call(index: int, arguments: str = "{}") -> ToolFragment:
+    return ToolFragment(index=index, id=f"call_{index}", name="lookup", arguments=arguments)
+
+
+def test_a_reply_read_as_several_pieces_is_one_text():
+    # An SSE body answering a blocking request arrives as many pieces.
+    answer = result(Piece(reasoning="why"), Piece(content="Hel"), Piece(content="lo"), Piece(finish_reason="stop"))
+    assert isinstance(answer, LLMResult)
+    assert answer.message.content == "<think>\nwhy\n</think>Hello"
+    assert answer.message.opaque_body is None  # reasoning is replayed only for tool turns
+
+
+def test_a_tool_turn_carries_its_calls_and_its_raw_reasoning_for_the_next_turn():
+    answer = result(Piece(reasoning="need data"), Piece(tool_fragments=[call(0, '{"q": "x"}')]))
+    assert [(c.id, c.function.name, c.function.arguments) for c in answer.message.tool_calls] == [
+        ("call_0", "lookup", '{"q": "x"}')
+    ]
+    assert answer.message.opaque_body == {"reasoning_content": "need data"}
+    assert result(Piece(tool_fragments=[call(0)])).message.opaque_body is None
+
+
+def test_without_server_usage_the_estimate_reads_the_text_and_the_arguments():
+    seen: list[str] = []
+
+    def estimate(text: str) -> tuple[int, int]:
+        seen.append(text)
+        return 9, 4
+
+    answer = result(Piece(content="Checking."), Piece(tool_fragments=[call(0, '{"q": 1}')]), estimate=estimate)
+    assert seen == ['Checking.{"q": 1}']
+    assert (answer.usage.prompt_tokens, answer.usage.completion_tokens) == (9, 4)
+    served = result(Piece(content="x", usage=(100, 2)), estimate=estimate)
+    assert (served.usage.prompt_tokens, served.usage.completion_tokens) == (100, 2) and len(seen) == 1
+
+
+def test_a_reply_of_exactly_the_chunk_cap_is_still_one_result():
+    assert isinstance(result(Piece(content="a" * MAX_CHUNK_CHARS)), LLMResult)
+    chunks = list(result(Piece(content="a" * (MAX_CHUNK_CHARS + 1))))
+    assert [len(c.delta.message.content) for c in chunks] == [MAX_CHUNK_CHARS, 1, 0]
+
+
+def test_calls_too_large_for_one_chunk_turn_the_result_into_chunks():
+    big = '{"p": "' + "x" * (MAX_CHUNK_CHARS // 2) + '"}'
+    chunks = list(result(Piece(tool_fragments=[call(0, big), call(1, big)], finish_reason="tool_calls")))
+    assert [[t.id for t in c.delta.message.tool_calls] for c in chunks] == [["call_0"], ["call_1"], []]
+    assert chunks[-1].delta.finish_reason == "tool_calls"
+
+
+def test_a_large_reply_still_ends_reasoning_at_a_lone_closing_tag():
+    # Templates that open <think> in the prompt send only "</think>"; the chunked form must agree.
+    body = "x" * MAX_CHUNK_CHARS
+    chunks = list(result(Piece(content="plan"), Piece(content="</think>"), Piece(content=body)))
+    text = "".join(c.delta.message.content for c in chunks)
+    assert text == "<think>\nplan\n</think>" + body

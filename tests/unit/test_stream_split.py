@@ -1,0 +1,66 @@
+"""Chunk boundaries: think tags are never cut, and content is held only for models expected to reason."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from dify_plugin.entities.model.llm import LLMUsage
+
+from models.llm.answer import THINK_CLOSE, THINK_OPEN
+from models.llm.dialect import Piece
+from models.llm.stream import split_text, stream_to_chunks
+
+ZERO = Decimal(0)
+
+
+def usage_of(prompt: int, completion: int) -> LLMUsage:
+    return LLMUsage(
+        prompt_tokens=prompt,
+        prompt_unit_price=ZERO,
+        prompt_price_unit=ZERO,
+        prompt_price=ZERO,
+        completion_tokens=completion,
+        completion_unit_price=ZERO,
+        completion_price_unit=ZERO,
+        completion_price=ZERO,
+        total_tokens=prompt + completion,
+        total_price=ZERO,
+        currency="USD",
+        latency=0.0,
+    )
+
+
+def test_no_tag_is_cut_wherever_the_limit_falls_even_when_tags_follow_each_other():
+    text = "ab" + THINK_OPEN + THINK_OPEN + "r" + THINK_CLOSE + THINK_CLOSE + "cd"
+    for limit in range(1, len(text) + 2):
+        parts = split_text(text, limit)
+        assert "".join(parts) == text, limit
+        assert sum(p.count(THINK_OPEN) for p in parts) == 2, limit
+        assert sum(p.count(THINK_CLOSE) for p in parts) == 2, limit
+        assert all(len(p) <= limit or p in (THINK_OPEN, THINK_CLOSE) for p in parts), limit
+
+
+def test_a_tag_that_ends_exactly_at_the_limit_stays_in_its_chunk():
+    assert split_text("ab" + THINK_CLOSE + "cd", 11) == ["ab" + THINK_CLOSE, "cd"]
+    assert split_text("ab" + THINK_CLOSE, 11) == ["ab" + THINK_CLOSE]
+
+
+def contents(batches: list[list[Piece]], expect_reasoning: bool | None = None) -> list[str]:
+    extra = {} if expect_reasoning is None else {"expect_reasoning": expect_reasoning}
+    chunks = stream_to_chunks("m", batches, usage_of, lambda text: (1, 1), **extra)
+    return [c.delta.message.content for c in chunks]
+
+
+def test_a_model_not_expected_to_reason_streams_every_batch_as_it_comes_even_one_character():
+    batches = [[Piece(content="H")], [Piece(content="i")], [Piece(finish_reason="stop")]]
+    assert contents(batches) == ["H", "i", ""]
+    assert contents(batches, expect_reasoning=False) == ["H", "i", ""]
+
+
+def test_a_model_expected_to_reason_holds_content_until_its_lone_closing_tag():
+    batches = [[Piece(content="The user greets me.")], [Piece(content="</think>Hello")], [Piece(content="!")]]
+    assert contents(batches, expect_reasoning=True) == [
+        "<think>\nThe user greets me.\n</think>Hello",
+        "!",
+        "",
+    ]

@@ -1,0 +1,98 @@
+"""The time budget at its edges, on a fake clock: the last moments, the backoff's size, the message."""
+
+from __future__ import annotations
+
+import httpx2
+import openai
+import pytest
+
+from provider import transport
+from provider.errors import BudgetExceeded
+from provider.transport import Deadline, with_retries
+
+REQUEST = httpx2.Request("POST", "https://api.atlascloud.ai/v1/chat/completions")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(transport.time, "monotonic", fake.monotonic)
+    return fake
+
+
+def overloaded() -> openai.APIStatusError:
+    response = httpx2.Response(503, json={"code": 503, "msg": "busy"}, request=REQUEST)
+    return openai.OpenAI(api_key="k", base_url="http://x")._make_status_error_from_response(response)
+
+
+def attempts(clock: Clock, failures: int, cost_s: float) -> tuple:
+    timeouts: list[httpx2.Timeout] = []
+
+    def attempt(timeout: httpx2.Timeout) -> str:
+        timeouts.append(timeout)
+        clock.now += cost_s
+        if len(timeouts) <= failures:
+            raise overloaded()
+        return "ok"
+
+    return attempt, timeouts
+
+
+def test_the_message_names_who_was_waited_for_the_budget_and_what_to_do(clock):
+    deadline = Deadline.start(300, what="the endpoint gw.example.com")
+    clock.now += 300
+    with pytest.raises(BudgetExceeded) as raised:
+        deadline.check()
+    assert str(raised.value) == (
+        "The endpoint gw.example.com did not finish within 300 s, this plugin's limit for one call "
+        "(Dify's daemon stops every call at 600 s, PLUGIN_MAX_EXECUTION_TIMEOUT). Lower max tokens or "
+        "the reasoning effort, or have the administrator raise both limits (ATLASCLOUD_TOTAL_TIMEOUT_S)."
+    )
+    assert str(Deadline.start(10).exceeded()).startswith("AtlasCloud did not finish within 10 s,")
+
+
+def test_half_a_second_left_still_allows_a_call_with_timeouts_cut_to_it(clock):
+    deadline = Deadline.start(10)
+    clock.now += 9.5
+    deadline.check()
+    timeout = deadline.timeout()
+    assert (timeout.read, timeout.connect) == (0.5, 0.5)
+
+
+def test_a_spent_budget_gives_the_smallest_timeout_rather_than_none(clock):
+    deadline = Deadline.start(10)
+    clock.now += 12
+    assert deadline.timeout().read == 0.001
+
+
+def test_with_exactly_the_minimum_attempt_time_left_it_tries_once_more(clock):
+    attempt, timeouts = attempts(clock, failures=1, cost_s=8.0)
+    assert with_retries(Deadline.start(10), attempt, sleep=clock.sleep) == "ok"
+    assert clock.slept == [0.0] and timeouts[1].read == transport.MIN_ATTEMPT_S
+
+
+def test_the_backoff_is_cut_so_the_next_attempt_keeps_its_minimum_time(clock, monkeypatch):
+    monkeypatch.setattr(transport.random, "random", lambda: 0.0)
+    attempt, timeouts = attempts(clock, failures=1, cost_s=7.75)
+    with_retries(Deadline.start(10), attempt, sleep=clock.sleep)
+    assert clock.slept == [0.25] and timeouts[1].read == transport.MIN_ATTEMPT_S
+
+
+def test_the_jitter_adds_at_most_half_of_each_backoff(clock, monkeypatch):
+    monkeypatch.setattr(transport.random, "random", lambda: 1.0)
+    attempt, _ = attempts(clock, failures=2, cost_s=0.0)
+    with_retries(Deadline.start(100), attempt, sleep=clock.sleep)
+    assert clock.slept == [0.75, 1.5]
