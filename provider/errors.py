@@ -189,12 +189,12 @@ def error_in_reply(error: UpstreamError, label: str = "AtlasCloud") -> InvokeErr
 def to_invoke_error(error: BaseException, connection: Connection | None = None) -> InvokeError:
     """Map any failure to the right Dify error, with every secret removed."""
     label = connection.label if connection is not None else "AtlasCloud"
-    mapped = _classify(error, label)
     secrets = (connection.api_key,) if connection is not None else ()
+    mapped = _classify(error, label, secrets)
     return type(mapped)(redact(mapped.description or str(mapped), secrets))
 
 
-def _classify(error: BaseException, label: str) -> InvokeError:
+def _classify(error: BaseException, label: str, secrets: tuple[str, ...]) -> InvokeError:
     import httpx2
     import openai
 
@@ -225,7 +225,7 @@ def _classify(error: BaseException, label: str) -> InvokeError:
             f"Could not reach {label}, or the connection dropped; retry, or check the network."
         )
     # Dify shows any class but the five Invoke*Error subclasses as raw JSON with the traceback.
-    logger.error("unexpected failure while talking to %s: %s", label, redact(repr(error)))
+    logger.error("unexpected failure while talking to %s: %s", label, redact(repr(error), secrets))
     return InvokeServerUnavailableError(
         f"The AtlasCloud plugin failed unexpectedly while talking to {label}; retry, or see the plugin log."
     )

@@ -33,6 +33,6 @@ def price(credentials: Mapping, name: str) -> Decimal:
         value = Decimal(str(raw).strip())
     except InvalidOperation as error:
         raise FormError(f"'{name}' must be a number (USD per 1M tokens), got {raw!r}") from error
-    if value < 0 or not value.is_finite():
+    if not value.is_finite() or value < 0:  # NaN cannot even be compared
         raise FormError(f"'{name}' must be zero or more, got {raw!r}")
     return value

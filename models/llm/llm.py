@@ -20,7 +20,7 @@ from models.catalog import plugin_settings
 from models.llm.messages import to_openai_messages, to_openai_tools
 from models.llm.request import build_chat_request, demands_reasoning_replay, thinking_on
 from models.llm.schema import customizable_llm_schema
-from models.llm.stream import completion_to_result, stream_to_chunks
+from models.llm.stream import REASONING_LOOKAHEAD_CHARS, completion_to_result, stream_to_chunks
 from models.llm.tokens import count_prompt_tokens
 from models.llm.upstream import ChatStream, fetch_completion, open_chat
 from models.shared import AtlasCloudModel, validation_failure
@@ -77,7 +77,8 @@ class AtlasCloudLargeLanguageModel(AtlasCloudModel, LargeLanguageModel):
                 model, credentials, ModelFeature.AGENT_THOUGHT
             )
             reader = ChatStream(open_chat(client, request, deadline), deadline)
-        chunks = stream_to_chunks(model, reader.batches(), make_usage, estimate, expect_reasoning)
+        lookahead = REASONING_LOOKAHEAD_CHARS if expect_reasoning else 0
+        chunks = stream_to_chunks(model, reader.batches(), make_usage, estimate, lookahead)
         return map_stream_errors(chunks, connection, on_close=reader.close)
 
     def _chat_request(

@@ -86,11 +86,12 @@ def stream_to_chunks(
     batches: Iterable[list[Piece]],
     make_usage: UsageFactory,
     estimate: UsageEstimator,
-    expect_reasoning: bool = False,
+    lookahead: float = 0,
 ) -> Generator[LLMResultChunk, None, None]:
     """One Dify chunk per batch of waiting pieces (so a fast upstream costs few chunks), ending
-    with the tool calls, then usage and the finish reason."""
-    builder = AnswerBuilder(REASONING_LOOKAHEAD_CHARS if expect_reasoning else 0)
+    with the tool calls, then usage and the finish reason. `lookahead`: content held back looking
+    for a lone `</think>` (REASONING_LOOKAHEAD_CHARS for a model that should reason)."""
+    builder = AnswerBuilder(lookahead)
     for batch in batches:
         text = "".join([builder.feed(piece) for piece in batch])
         for part in split_text(text):
@@ -120,7 +121,7 @@ def completion_to_result(
     closing, calls, _ = builder.finish()
     text += closing
     if len(text) > MAX_CHUNK_CHARS or len(_call_batches(calls)) > 1:
-        return stream_to_chunks(model, [pieces], make_usage, estimate, expect_reasoning=True)
+        return stream_to_chunks(model, [pieces], make_usage, estimate, lookahead=math.inf)
     prompt_tokens, completion_tokens = builder.usage or estimate(_completion_text([text], calls))
     return LLMResult(
         model=model,

@@ -113,11 +113,6 @@ def test_a_plugin_bug_is_logged_with_key_shaped_text_redacted_and_shown_as_a_sen
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: _classify logs redact(repr(error)) without the connection's key, so a configured key that "
-    "is not shaped like one (no apikey-/sk-/ak- prefix, e.g. a gateway's hex token) reaches the plugin log",
-)
 def test_the_configured_key_of_any_shape_never_reaches_the_plugin_log(caplog):
     with caplog.at_level(logging.ERROR, logger="provider.errors"):
         to_invoke_error(KeyError(f"choices {GATEWAY.api_key}"), GATEWAY)

@@ -8,7 +8,7 @@ from dify_plugin.entities.model.llm import LLMUsage
 
 from models.llm.answer import THINK_CLOSE, THINK_OPEN
 from models.llm.dialect import Piece
-from models.llm.stream import split_text, stream_to_chunks
+from models.llm.stream import REASONING_LOOKAHEAD_CHARS, split_text, stream_to_chunks
 
 ZERO = Decimal(0)
 
@@ -45,8 +45,8 @@ def test_a_tag_that_ends_exactly_at_the_limit_stays_in_its_chunk():
     assert split_text("ab" + THINK_CLOSE, 11) == ["ab" + THINK_CLOSE]
 
 
-def contents(batches: list[list[Piece]], expect_reasoning: bool | None = None) -> list[str]:
-    extra = {} if expect_reasoning is None else {"expect_reasoning": expect_reasoning}
+def contents(batches: list[list[Piece]], lookahead: float | None = None) -> list[str]:
+    extra = {} if lookahead is None else {"lookahead": lookahead}
     chunks = stream_to_chunks("m", batches, usage_of, lambda text: (1, 1), **extra)
     return [c.delta.message.content for c in chunks]
 
@@ -54,12 +54,12 @@ def contents(batches: list[list[Piece]], expect_reasoning: bool | None = None) -
 def test_a_model_not_expected_to_reason_streams_every_batch_as_it_comes_even_one_character():
     batches = [[Piece(content="H")], [Piece(content="i")], [Piece(finish_reason="stop")]]
     assert contents(batches) == ["H", "i", ""]
-    assert contents(batches, expect_reasoning=False) == ["H", "i", ""]
+    assert contents(batches, lookahead=0) == ["H", "i", ""]
 
 
 def test_a_model_expected_to_reason_holds_content_until_its_lone_closing_tag():
     batches = [[Piece(content="The user greets me.")], [Piece(content="</think>Hello")], [Piece(content="!")]]
-    assert contents(batches, expect_reasoning=True) == [
+    assert contents(batches, lookahead=REASONING_LOOKAHEAD_CHARS) == [
         "<think>\nThe user greets me.\n</think>Hello",
         "!",
         "",
