@@ -93,6 +93,6 @@ def test_a_large_reply_ends_reasoning_at_a_lone_closing_tag_however_far_it_is():
     # The whole reply is known: no lookahead limit applies, even past the streaming one (32k).
     thought = "t" * (40 * 1024)
     answer = "a" * MAX_CHUNK_CHARS
-    chunks = list(result(Piece(content=f"{thought}</think>"), Piece(content=answer)))
+    chunks = list(result(Piece(content=thought), Piece(content="</think>"), Piece(content=answer)))
     text = "".join(c.delta.message.content for c in chunks)
     assert text == f"<think>\n{thought}\n</think>{answer}"
