@@ -200,7 +200,7 @@ def header_from_base64(text: str, start: int = 0) -> tuple[Image.Image, bytes]:
     """
     length = HEADER_PREFIX_BYTES
     while True:
-        end = min(len(text), start + _round_up(length * 4 // 3, 4))
+        end = min(len(text), start + length // 3 * 4)  # whole base64 quads: at most `length` bytes
         try:
             prefix = base64.b64decode(text[start:end], validate=True)
         except (binascii.Error, ValueError) as error:
