@@ -16,7 +16,7 @@ from models.vision_utils.fetch import fetch_image
 from models.vision_utils.header import header_from_base64, open_header
 from models.vision_utils.images import ImageError, ImageLimits, PreparedImage, prepare_image
 from models.vision_utils.offload import run_blocking
-from models.vision_utils.plan import decode_plan, refuse_if_too_costly, sent_size
+from models.vision_utils.plan import costed_plan, sent_size
 from models.vision_utils.policy import ImagePolicy
 
 # Extensions AtlasCloud's vision models read directly from a public URL.
@@ -63,7 +63,7 @@ def prepare_within_budget(raw: bytes, limits: ImageLimits) -> PreparedImage:
     and no decoded pixels; the reservation is returned when the converted image is back.
     """
     image = open_header(raw)
-    cost = refuse_if_too_costly(image, decode_plan(image, raw, limits), IMAGE_MEMORY.capacity)
+    _, cost = costed_plan(image, raw, limits, IMAGE_MEMORY.capacity)
     image.close()
     with IMAGE_MEMORY.reserve(cost):
         return run_blocking(prepare_image, raw, limits)

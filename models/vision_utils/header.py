@@ -64,7 +64,23 @@ class JpegLayout:
     """
 
     scalable: bool
-    coefficient_bytes: int
+    buffered: bool
+    sampling: tuple[tuple[int, int], ...]  # (horizontal, vertical) factor of each component
+
+    def coefficient_bytes(self, width: int, height: int) -> int:
+        """libjpeg's whole-image coefficient arrays (jdcoefct.c), padded to whole MCUs per component."""
+        if not self.buffered:
+            return 0
+        if not self.sampling or any(h < 1 or v < 1 for h, v in self.sampling):
+            return width * height * 2 * 4  # nonsense sampling: assume four full-resolution components
+        h_max = max(h for h, _ in self.sampling)
+        v_max = max(v for _, v in self.sampling)
+        total = 0
+        for h, v in self.sampling:
+            blocks_wide = _round_up(math.ceil(math.ceil(width * h / h_max) / 8), h)
+            blocks_high = _round_up(math.ceil(math.ceil(height * v / v_max) / 8), v)
+            total += blocks_wide * blocks_high * _COEFFICIENT_BYTES
+        return total
 
 
 def _round_up(value: int, step: int) -> int:
@@ -73,7 +89,7 @@ def _round_up(value: int, step: int) -> int:
 
 def jpeg_layout(raw: bytes) -> JpegLayout:
     """Read the frame and first scan headers; an unreadable layout is assumed to be the costly one."""
-    frame: tuple[int, int, int, list[tuple[int, int]]] | None = None
+    frame: tuple[int, tuple[tuple[int, int], ...]] | None = None
     position = 2
     while position + 4 <= len(raw):
         if raw[position] != 0xFF:
@@ -88,33 +104,16 @@ def jpeg_layout(raw: bytes) -> JpegLayout:
         (length,) = struct.unpack_from(">H", raw, position + 2)
         segment = raw[position + 4 : position + 2 + length]
         if marker in _SOF_MARKERS and len(segment) >= 6:
-            height, width, count = struct.unpack_from(">HHB", segment, 1)
-            sampling = [(b >> 4, b & 15) for b in segment[7 : 6 + 3 * count : 3]]
-            frame = (marker, width, height, sampling)
+            count = segment[5]
+            frame = (marker, tuple((b >> 4, b & 15) for b in segment[7 : 6 + 3 * count : 3]))
         elif marker == 0xDA and frame and segment:
-            kind, width, height, sampling = frame
+            kind, sampling = frame
             buffered = kind in _PROGRESSIVE or segment[0] < len(sampling)
-            coefficients = _coefficient_bytes(width, height, sampling) if buffered else 0
-            return JpegLayout(scalable=kind in _SCALABLE, coefficient_bytes=coefficients)
+            return JpegLayout(scalable=kind in _SCALABLE, buffered=buffered, sampling=sampling)
         position += 2 + length
     if frame is None:
-        return JpegLayout(scalable=False, coefficient_bytes=0)  # Pillow will refuse it anyway
-    _, width, height, sampling = frame
-    return JpegLayout(scalable=False, coefficient_bytes=_coefficient_bytes(width, height, sampling))
-
-
-def _coefficient_bytes(width: int, height: int, sampling: list[tuple[int, int]]) -> int:
-    """libjpeg's whole-image coefficient arrays (jdcoefct.c), padded to whole MCUs per component."""
-    if not sampling or any(h < 1 or v < 1 for h, v in sampling):
-        return width * height * 2 * 4  # nonsense sampling: assume four full-resolution components
-    h_max = max(h for h, _ in sampling)
-    v_max = max(v for _, v in sampling)
-    total = 0
-    for h, v in sampling:
-        blocks_wide = _round_up(math.ceil(math.ceil(width * h / h_max) / 8), h)
-        blocks_high = _round_up(math.ceil(math.ceil(height * v / v_max) / 8), v)
-        total += blocks_wide * blocks_high * _COEFFICIENT_BYTES
-    return total
+        return JpegLayout(scalable=False, buffered=False, sampling=())  # Pillow will refuse it anyway
+    return JpegLayout(scalable=False, buffered=True, sampling=frame[1])
 
 
 def check_tiff_directory(raw: bytes) -> None:

@@ -27,7 +27,7 @@ from models.vision_utils.header import (  # re-exported: the converter's public 
     ImageError,
     open_header,
 )
-from models.vision_utils.plan import DecodePlan, decode_plan, refuse_if_too_costly
+from models.vision_utils.plan import DecodePlan, costed_plan
 from models.vision_utils.plan import sent_size as _plan_sent_size
 from models.vision_utils.sizing import DCT_ACCEPT_RATIO, HARD_MAX_EDGE, ImageLimits, fit_size, shrink_plan
 
@@ -123,8 +123,7 @@ def draft_request(size: tuple[int, int], scale: int) -> tuple[int, int]:
 def prepare_image(raw: bytes, limits: ImageLimits) -> PreparedImage:
     """Validate, normalise and fit one image; raises ImageError for anything unusable."""
     image = open_header(raw)
-    plan = decode_plan(image, raw, limits)
-    refuse_if_too_costly(image, plan, IMAGE_MEMORY.capacity)
+    plan, _ = costed_plan(image, raw, limits, IMAGE_MEMORY.capacity)
     try:
         if _may_pass_through(image, len(raw), limits):
             image.load()  # a truncated file must fail here, not at the model; bounded by the limits

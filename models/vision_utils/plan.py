@@ -17,12 +17,11 @@ Memory model (bytes), checked against measured peaks by tests/unit/test_image_co
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from PIL import Image
 
-from models.vision_utils.header import ImageError, is_jpeg, jpeg_layout
+from models.vision_utils.header import ImageError, JpegLayout, is_jpeg, jpeg_layout
 from models.vision_utils.sizing import ImageLimits, fit_size, shrink_plan
 
 # Bytes Pillow keeps per pixel (Storage.c: 1-byte modes, 16-bit modes, everything else 4).
@@ -57,6 +56,7 @@ def pixel_bytes(mode: str) -> int:
 
 @dataclass(frozen=True)
 class DecodePlan:
+    source_size: tuple[int, int]
     draft_scale: int  # libjpeg's decode scale (1 = full size)
     reduce_factor: int  # box reduction after decoding (formats without scaled decoding)
     decoded_size: tuple[int, int]
@@ -65,16 +65,20 @@ class DecodePlan:
     coefficient_bytes: int  # libjpeg's whole-image coefficient buffers, if it needs them
 
 
-def decode_plan(image: Image.Image, data: bytes, limits: ImageLimits) -> DecodePlan:
-    """`data` is the file, or a prefix of it that holds the whole header (for token counting)."""
-    layout = jpeg_layout(data) if is_jpeg(image) else None
+def plan_for(size: tuple[int, int], layout: JpegLayout | None, limits: ImageLimits) -> DecodePlan:
+    """The plan for an image of `size`; `layout` is None for formats other than JPEG."""
     scalable = layout is not None and layout.scalable
-    factor, reduced = shrink_plan(image.size, limits, jpeg=scalable)
-    coefficients = layout.coefficient_bytes if layout else 0
+    factor, reduced = shrink_plan(size, limits, jpeg=scalable)
+    coefficients = layout.coefficient_bytes(*size) if layout else 0
     sent = fit_size(*reduced, limits)
     if scalable:
-        return DecodePlan(factor, 1, reduced, reduced, sent, coefficients)
-    return DecodePlan(1, factor, image.size, reduced, sent, coefficients)
+        return DecodePlan(size, factor, 1, reduced, reduced, sent, coefficients)
+    return DecodePlan(size, 1, factor, size, reduced, sent, coefficients)
+
+
+def decode_plan(image: Image.Image, data: bytes, limits: ImageLimits) -> DecodePlan:
+    """`data` is the file, or a prefix of it that holds the whole header (for token counting)."""
+    return plan_for(image.size, jpeg_layout(data) if is_jpeg(image) else None, limits)
 
 
 def sent_size(image: Image.Image, data: bytes, limits: ImageLimits) -> tuple[int, int]:
@@ -87,7 +91,7 @@ def decode_cost(image: Image.Image, plan: DecodePlan) -> int:
     decoded_pixels = plan.decoded_size[0] * plan.decoded_size[1]
     decoding = decoded_pixels * pixel_bytes(image.mode) * DECODER_COPIES.get(image.format or "", 1)
     if is_jpeg(image):
-        decoding += plan.coefficient_bytes + image.size[0] * JPEG_BYTES_PER_COLUMN
+        decoding += plan.coefficient_bytes + plan.source_size[0] * JPEG_BYTES_PER_COLUMN
     reduced_pixels = plan.reduced_size[0] * plan.reduced_size[1]
     working = STRIP_BYTES + WORK_COPIES * 4 * reduced_pixels + FIXED_BYTES
     if may_have_alpha(image):
@@ -107,17 +111,31 @@ def describe(image: Image.Image, plan: DecodePlan) -> str:
     return f"{image.format} ({image.mode})" if image.format else "image"
 
 
-def refuse_if_too_costly(image: Image.Image, plan: DecodePlan, capacity: int) -> int:
-    """The cost, or an ImageError when one image alone would exceed the whole budget."""
+def costed_plan(image: Image.Image, data: bytes, limits: ImageLimits, capacity: int) -> tuple[DecodePlan, int]:
+    """The plan and its cost, or an ImageError when this image alone would exceed the budget."""
+    layout = jpeg_layout(data) if is_jpeg(image) else None
+    plan = plan_for(image.size, layout, limits)
     cost = decode_cost(image, plan)
     if cost <= capacity:
-        return cost
+        return plan, cost
     width, height = image.size
-    pixels = width * height
-    # Costs grow with the pixel count; scale it to the largest image of this kind that fits.
-    fits = math.floor(pixels * (capacity - FIXED_BYTES - STRIP_BYTES) / (cost - FIXED_BYTES - STRIP_BYTES) / 1e6)
+    fits = _largest_fitting_pixels(image, layout, limits, capacity)
     raise ImageError(
-        f"the image is {width}x{height} ({pixels / 1e6:.0f} MP); decoding this {describe(image, plan)} would need "
-        f"about {cost / 2**20:.0f} MB, more than the {capacity / 2**20:.0f} MB an image may use: "
-        f"send it at most about {fits} MP, or as a baseline JPEG"
+        f"the image is {width}x{height} ({width * height / 1e6:.0f} MP); decoding this {describe(image, plan)} "
+        f"would need about {cost / 2**20:.0f} MB, more than the {capacity / 2**20:.0f} MB an image may use: "
+        f"send it at most {fits / 1e6:.0f} MP, or as a baseline JPEG"
     )
+
+
+def _largest_fitting_pixels(image: Image.Image, layout: JpegLayout | None, limits: ImageLimits, capacity: int) -> int:
+    """The pixel count of the largest image of this kind and shape that fits (bisection on the scale)."""
+    width, height = image.size
+    low, high = 0.0, 1.0
+    for _ in range(30):
+        scale = (low + high) / 2
+        size = (max(1, int(width * scale)), max(1, int(height * scale)))
+        if decode_cost(image, plan_for(size, layout, limits)) <= capacity:
+            low = scale
+        else:
+            high = scale
+    return max(1, int(width * low)) * max(1, int(height * low))

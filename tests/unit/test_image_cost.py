@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -16,7 +17,7 @@ from PIL import Image
 from models.vision_utils import plan as cost
 from models.vision_utils.header import ImageError, check_tiff_directory, jpeg_layout, open_header
 from models.vision_utils.images import prepare_image
-from models.vision_utils.plan import decode_cost, decode_plan, pixel_bytes, refuse_if_too_costly
+from models.vision_utils.plan import costed_plan, decode_cost, decode_plan, pixel_bytes
 from models.vision_utils.sizing import ImageLimits
 from tests import hostile_images as hostile
 from tests.image_corpus import HOSTILE
@@ -61,24 +62,21 @@ def test_pixel_bytes_follow_pillows_storage(mode, size):
         (hostile.zero_jpeg(8000, 8000, components=1), True, 1000 * 1000 * 128),
         # Padded to whole MCUs: Y is 1001 blocks wide, rounded up to its 2x2 sampling.
         (hostile.zero_jpeg(8001, 8000), True, (1002 * 1000 + 2 * 501 * 500) * 128),
-        (b"\xff\xd8\xff\xd9", False, 0),  # no frame at all
     ],
 )
 def test_jpeg_layout_from_the_markers(raw, scalable, coefficients):
-    assert jpeg_layout(raw) == cost_layout(scalable, coefficients)
-
-
-def cost_layout(scalable, coefficients):
-    from models.vision_utils.header import JpegLayout
-
-    return JpegLayout(scalable=scalable, coefficient_bytes=coefficients)
+    layout = jpeg_layout(raw)
+    assert layout.scalable == scalable
+    assert layout.coefficient_bytes(*open_header(raw).size) == coefficients
 
 
 def test_a_frame_without_a_scan_is_assumed_to_need_the_whole_image_buffered():
     truncated = hostile.zero_jpeg(8000, 8000, progressive=False)
     before_scan = truncated[: truncated.index(b"\xff\xda")]
     layout = jpeg_layout(before_scan)
-    assert not layout.scalable and layout.coefficient_bytes == (1000 * 1000 + 2 * 500 * 500) * 128
+    assert not layout.scalable and layout.coefficient_bytes(8000, 8000) == (1000 * 1000 + 2 * 500 * 500) * 128
+    nothing = jpeg_layout(b"\xff\xd8\xff\xd9")
+    assert not nothing.scalable and nothing.coefficient_bytes(8000, 8000) == 0, "Pillow refuses it anyway"
 
 
 def expected_cost(decoded_pixels, bytes_per_pixel, reduced_pixels, extra=0, copies=1):
@@ -137,16 +135,22 @@ def test_transparent_images_reserve_room_for_the_webp_encoder():
 def test_refusal_names_the_size_the_need_and_what_would_fit():
     raw = hostile.zero_jpeg(16000, 16250)
     image = open_header(raw)
-    plan = decode_plan(image, raw, LIMITS)
-    needed = decode_cost(image, plan)
-    assert refuse_if_too_costly(image, plan, needed) == needed, "exactly the capacity fits"
+    needed = decode_cost(image, decode_plan(image, raw, LIMITS))
+    assert costed_plan(image, raw, LIMITS, needed)[1] == needed, "exactly the capacity fits"
     with pytest.raises(ImageError) as refused:
-        refuse_if_too_costly(image, plan, needed - 1)
+        costed_plan(image, raw, LIMITS, needed - 1)
     message = str(refused.value)
     assert "16000x16250 (260 MP)" in message and "progressive JPEG" in message
-    assert f"about {needed / MIB:.0f} MB" in message
-    with pytest.raises(ImageError, match=r"at most about (9[0-9]|1[0-2][0-9]) MP"):
-        refuse_if_too_costly(image, plan, 384 * MIB)
+    assert f"about {needed / MIB:.0f} MB, more than the {(needed - 1) / MIB:.0f} MB" in message
+    with pytest.raises(ImageError, match=r"send it at most (\d+) MP") as refused:
+        costed_plan(image, raw, LIMITS, 384 * MIB)
+    fits = int(re.search(r"at most (\d+) MP", str(refused.value)).group(1))
+    side = int((fits * 1e6) ** 0.5)  # the figure is true: that size fits, a little more does not
+    assert (
+        estimate(hostile.zero_jpeg(side - 20, side - 20))
+        <= 384 * MIB
+        < estimate(hostile.zero_jpeg(side + 200, side + 200))
+    )
 
 
 def test_the_default_budget_refuses_the_hostile_giants_before_decoding():
