@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+import yaml
 from PIL import Image, ImageDraw, ImageStat
 
 from models.vision_utils.policy import ImagePolicy
@@ -66,8 +67,12 @@ def thirty_photos() -> tuple[bytes, ...]:
 def test_thirty_large_images_share_the_request_byte_budget(stdio_plugin, sim, creds):
     photos = thirty_photos()
     assert sum(map(len, photos)) > 50_000_000, "sent as they are, the photos alone would exceed 50 MB"
+    pid = stdio_plugin.process.pid
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
     result = stdio_plugin.request(chat(VISION, creds, [image_part(raw, "image/jpeg") for raw in photos]), timeout=300)
     assert result.ok, result.error
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yaml").read_text())
+    assert status_kb(pid, "VmHWM") * 1024 <= manifest["resource"]["memory"], "a 76 MB request fits the manifest"
     [recorded] = sim.requests("/v1/chat/completions")
     assert int(recorded.headers["content-length"]) < 50_000_000, "AtlasCloud's request limit"
     images = inspect_images(recorded.body)
