@@ -112,8 +112,11 @@ class AtlasCloudLargeLanguageModel(AtlasCloudModel, LargeLanguageModel):
         prompt_messages: list[PromptMessage],
         tools: list[PromptMessageTool] | None = None,
     ) -> int:
-        policy = ImagePolicy.from_config(plugin_settings(model))
-        return count_prompt_tokens(prompt_messages, tools, partial(estimate_image_tokens, policy=policy))
+        count_image = None  # without vision, images are sent (and counted) as placeholder text
+        if self._supports(model, credentials, ModelFeature.VISION):
+            policy = ImagePolicy.from_config(plugin_settings(model))
+            count_image = partial(estimate_image_tokens, policy=policy)
+        return count_prompt_tokens(prompt_messages, tools, count_image)
 
     def validate_credentials(self, model: str, credentials: Mapping) -> None:
         """A user-added model: check the form, then send one tiny request to that model."""

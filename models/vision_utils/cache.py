@@ -38,6 +38,11 @@ def cached(raw: bytes, limits: ImageLimits, prepare: Callable[[bytes, ImageLimit
     return prepared
 
 
+def held_bytes() -> int:
+    with _lock:
+        return _held_bytes
+
+
 def clear() -> None:
     global _held_bytes
     with _lock:

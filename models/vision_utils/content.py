@@ -10,16 +10,13 @@ from dify_plugin.entities.model.message import ImagePromptMessageContent
 from dify_plugin.errors.model import InvokeBadRequestError
 
 from models.vision_utils import cache
+from models.vision_utils.budget import IMAGE_MEMORY
 from models.vision_utils.fetch import allowed_file_hosts, fetch_image
+from models.vision_utils.header import header_from_base64, open_header
 from models.vision_utils.image_url import MalformedURL, parse_image_url
-from models.vision_utils.images import (
-    ImageError,
-    ImageLimits,
-    PreparedImage,
-    prepare_image,
-    sent_size,
-)
+from models.vision_utils.images import ImageError, ImageLimits, PreparedImage, prepare_image
 from models.vision_utils.offload import run_blocking
+from models.vision_utils.plan import costed_plan, sent_size
 from models.vision_utils.policy import ImagePolicy
 from models.vision_utils.ssrf import AllowedHost, is_allowlisted, is_public_address, refused_name
 
@@ -63,8 +60,21 @@ def image_bytes(part: ImagePromptMessageContent) -> bytes:
     raise ImageError("the image part has neither data nor a URL")
 
 
+def prepare_within_budget(raw: bytes, limits: ImageLimits) -> PreparedImage:
+    """Convert on a real thread once the process-wide image memory budget has room for it.
+
+    The wait happens here, in the request's greenlet, so a waiting request holds no thread
+    and no decoded pixels; the reservation is returned when the converted image is back.
+    """
+    image = open_header(raw)
+    _, cost = costed_plan(image, raw, limits, IMAGE_MEMORY.capacity)
+    image.close()
+    with IMAGE_MEMORY.reserve(cost):
+        return run_blocking(prepare_image, raw, limits)
+
+
 def prepare_part(part: ImagePromptMessageContent, limits: ImageLimits) -> PreparedImage:
-    return cache.cached(image_bytes(part), limits, lambda raw, fit: run_blocking(prepare_image, raw, fit))
+    return cache.cached(image_bytes(part), limits, prepare_within_budget)
 
 
 def to_openai_image(part: ImagePromptMessageContent, policy: ImagePolicy, images_in_request: int) -> dict:
@@ -80,15 +90,27 @@ def to_openai_image(part: ImagePromptMessageContent, policy: ImagePolicy, images
     return {"type": "image_url", "image_url": {"url": prepared.data_uri, "detail": detail}}
 
 
+def inline_base64(part: ImagePromptMessageContent) -> tuple[str, int] | None:
+    """(text, offset) of the part's base64 data, a data URI's payload left uncopied; None for a URL."""
+    if part.base64_data:
+        return part.base64_data, 0
+    if part.url.startswith("data:"):
+        comma = part.url.find(",")
+        return (part.url, comma + 1) if comma >= 0 else ("", 0)
+    return None
+
+
 def estimate_image_tokens(part: ImagePromptMessageContent, policy: ImagePolicy) -> int:
-    """Tokens for the image as it will be sent: header dimensions fitted to the limits."""
+    """Tokens for the image as it will be sent, from its header: no pixel is decoded and only
+    the first kilobytes of its base64 text are (header.header_from_base64)."""
     limits = policy.limits(detail_of(part), 1)
+    inline = inline_base64(part)
+    if inline is None:
+        # Not downloaded just to count: assume a full-size 4:3 image.
+        return policy.tokens.tokens(limits.max_edge, limits.max_edge * 3 // 4)
     try:
-        if not part.base64_data and not part.url.startswith("data:"):
-            # Not downloaded just to count: assume a full-size 4:3 image.
-            width, height = limits.max_edge, limits.max_edge * 3 // 4
-        else:
-            width, height = sent_size(image_bytes(part), limits)
+        image, header = header_from_base64(*inline)
+        width, height = sent_size(image, header, limits)
     except ImageError:
         return policy.tokens.min_tokens
     return policy.tokens.tokens(width, height)

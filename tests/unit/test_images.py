@@ -8,7 +8,7 @@ import io
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image, ImageCms
+from PIL import Image, ImageChops, ImageCms
 
 from models.vision_utils import cache
 from models.vision_utils.images import (
@@ -159,3 +159,51 @@ def test_conversion_runs_on_a_real_thread_under_gevent():
     assert run_blocking(threading.get_native_id) != threading.get_native_id()
     with pytest.raises(ImageError):
         run_blocking(prepare_image, b"not an image", LIMITS)
+
+
+def quadrants(width: int, height: int, mode: str) -> Image.Image:
+    """Black, white, white, black quadrants, so a misplaced or missing strip shows."""
+    image = Image.new("L", (width, height), 0)
+    image.paste(255, (width // 2, 0, width, height // 2))
+    image.paste(255, (0, height // 2, width // 2, height))
+    if mode == "I;16":
+        return image.convert("I").point(lambda value: value * 257).convert("I;16")
+    return image.convert(mode)
+
+
+def whole_image_reference(raw: bytes) -> Image.Image:
+    """The same conversion done on the whole image at once, the simple and obviously right way."""
+    image = Image.open(io.BytesIO(raw))
+    factor, _ = shrink_plan(image.size, LIMITS, jpeg=False)
+    image = image.convert("I").point(lambda value: value / 256).convert("L") if image.mode == "I;16" else image
+    image = image.convert("RGB")
+    if factor > 1:
+        image = image.reduce(factor)
+    if fit_size(*image.size, LIMITS) != image.size:
+        image = image.resize(fit_size(*image.size, LIMITS), Image.Resampling.LANCZOS)
+    return image.convert("L")
+
+
+@pytest.mark.parametrize(
+    ("mode", "fmt", "size"),
+    [
+        ("RGB", "PNG", (4000, 3000)),  # 2x box reduction, many strips
+        ("P", "PNG", (5001, 2999)),  # odd sizes: a partial last strip and column
+        ("RGBA", "PNG", (3000, 5000)),
+        ("I;16", "PNG", (4000, 3001)),
+        ("CMYK", "TIFF", (3500, 2500)),
+        ("L", "BMP", (2600, 2600)),  # no whole factor fits: strips are skipped, then resampled
+        ("RGB", "JPEG", (6000, 4000)),  # DCT scaling, no strips
+        ("CMYK", "JPEG", (3000, 2000)),  # DCT scaling, then strips convert CMYK
+    ],
+)
+def test_every_strip_lands_in_its_place(mode, fmt, size):
+    raw = encode(quadrants(*size, mode), fmt)
+    image = decodes(prepare_image(raw, LIMITS)).convert("L")
+    width, height = image.size
+    assert (width, height) == sent_size(raw, LIMITS)
+    for x, y, expected in [(0.25, 0.25, 0), (0.75, 0.25, 255), (0.25, 0.75, 255), (0.75, 0.75, 0)]:
+        value = image.getpixel((int(x * width), int(y * height)))
+        assert abs(value - expected) < 40, (mode, fmt, (x, y), value)
+    if fmt != "JPEG":  # lossless in and out: pixel for pixel what the whole-image way gives
+        assert ImageChops.difference(image, whole_image_reference(raw)).getbbox() is None

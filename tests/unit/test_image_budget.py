@@ -1,0 +1,147 @@
+"""The process-wide image memory budget: accounting, order, bounded waits, and that it works
+for gevent greenlets handing work to real threads (as in the plugin) and for plain threads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from models.vision_utils.budget import MemoryBudget
+from models.vision_utils.header import ImageError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+try:  # real OS threads even if another test has monkey-patched `threading`
+    from gevent.monkey import get_original
+
+    NativeThread = get_original("threading", "Thread")
+except ImportError:  # pragma: no cover
+    from threading import Thread as NativeThread
+
+
+def test_reservations_add_up_and_are_given_back():
+    budget = MemoryBudget(100, wait_s=0)
+    with budget.reserve(60):
+        assert budget.used == 60
+        with budget.reserve(40):  # exactly full is allowed
+            assert budget.used == 100
+        assert budget.used == 60
+    assert budget.used == 0 and budget.peak == 100
+
+
+def test_an_image_larger_than_the_whole_budget_is_refused_at_once():
+    budget = MemoryBudget(100, wait_s=30)
+    started = time.monotonic()
+    with pytest.raises(ImageError, match="more than the whole 0 MB image budget"), budget.reserve(101):
+        pass
+    assert time.monotonic() - started < 5, "no waiting for what can never fit"
+    assert budget.used == 0
+
+
+def test_a_failed_conversion_gives_its_reservation_back():
+    budget = MemoryBudget(100, wait_s=0)
+    with pytest.raises(RuntimeError), budget.reserve(70):
+        raise RuntimeError("decoder crashed")
+    with budget.reserve(100):
+        assert budget.used == 100
+
+
+def test_waiting_is_bounded_and_leaves_the_queue_usable():
+    budget = MemoryBudget(100, wait_s=0.2, poll_s=0.01)
+    with budget.reserve(80):
+        with pytest.raises(ImageError, match="busy converting other images"), budget.reserve(30):
+            pass
+        with budget.reserve(20):  # the timed-out request no longer blocks the line
+            assert budget.used == 100
+    assert budget.used == 0
+
+
+def _in_thread(budget: MemoryBudget, cost: int, hold_s: float, log: list) -> NativeThread:
+    def work() -> None:
+        with budget.reserve(cost):
+            log.append(("start", cost, budget.used))
+            time.sleep(hold_s)
+            log.append(("end", cost))
+
+    thread = NativeThread(target=work)
+    thread.start()
+    return thread
+
+
+def test_real_threads_wait_for_room_first_come_first_served():
+    budget = MemoryBudget(100, wait_s=20, poll_s=0.005)
+    log: list = []
+    first = _in_thread(budget, 70, 0.3, log)
+    time.sleep(0.05)
+    big = _in_thread(budget, 60, 0.05, log)  # does not fit beside the first: waits
+    time.sleep(0.05)
+    small = _in_thread(budget, 20, 0.05, log)  # would fit now, but must not overtake `big`
+    for thread in (first, big, small):
+        thread.join(20)
+    starts = [entry[1] for entry in log if entry[0] == "start"]
+    assert starts == [70, 60, 20]
+    assert log.index(("end", 70)) < log.index(("start", 60, 60))
+    assert all(entry[2] <= 100 for entry in log if entry[0] == "start")
+    assert budget.used == 0 and budget.peak <= 100
+
+
+GREENLETS = textwrap.dedent(
+    """
+    import sys, time
+    sys.path.insert(0, {root!r})
+    import dify_plugin  # monkey-patches everything, as in the plugin process
+    import gevent
+    from gevent import get_hub
+    from models.vision_utils.budget import MemoryBudget
+    from models.vision_utils.offload import run_blocking
+
+    budget = MemoryBudget(100, wait_s=30, poll_s=0.005)
+    inside, peak, served, threads = [0], [0], [0], set()
+    ticks = []
+
+    def heavy(seconds):  # stands in for Pillow: blocks its OS thread, not the event loop
+        import threading
+        threads.add(threading.get_native_id())
+        time.sleep(seconds)  # a real sleep on a pool thread
+        return seconds
+
+    def request(cost):
+        with budget.reserve(cost):
+            inside[0] += cost
+            peak[0] = max(peak[0], inside[0])
+            run_blocking(heavy, 0.05)
+            inside[0] -= cost
+        served[0] += 1
+
+    def heartbeat():
+        for _ in range(40):
+            ticks.append(time.monotonic())
+            gevent.sleep(0.01)
+
+    beat = gevent.spawn(heartbeat)
+    jobs = [gevent.spawn(request, cost) for cost in [60, 60, 30, 30, 30, 90, 10, 10, 50, 50] * 2]
+    gevent.joinall(jobs, timeout=60)
+    beat.join(5)
+    gaps = max(b - a for a, b in zip(ticks, ticks[1:]))
+    print(served[0], peak[0], budget.used, len(threads), f"{{gaps:.3f}}")
+    """
+)
+
+
+def test_greenlets_wait_cooperatively_while_real_threads_convert():
+    """Twenty requests in greenlets, each converting on gevent's thread pool inside its
+    reservation: none may deadlock (a native Condition here would freeze the event loop),
+    the budget is never exceeded, and other greenlets keep running while requests wait."""
+    code = GREENLETS.format(root=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    served, peak, left, threads, gap = result.stdout.split()
+    assert int(served) == 20, "every request was served"
+    assert int(peak) <= 100 and int(left) == 0
+    assert int(threads) >= 1, "the work ran on real threads"
+    assert float(gap) < 1.0, "the event loop kept turning while requests waited"
