@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
+from provider.user_errors import UserInputError
+
 try:  # HEIC/HEIF photos from iPhones; optional so a missing wheel never breaks startup
     from pillow_heif import register_heif_opener
 
@@ -50,7 +52,7 @@ _SCALABLE = {0xC0, 0xC1, 0xC2, 0xC9, 0xCA}  # DCT processes libjpeg can scale wh
 _COEFFICIENT_BYTES = 128  # one 8x8 block of 16-bit DCT coefficients (libjpeg's JBLOCK)
 
 
-class ImageError(ValueError):
+class ImageError(UserInputError):
     """The image cannot be used; the message says why in words a user can act on."""
 
 
