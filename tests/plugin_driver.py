@@ -254,11 +254,12 @@ class PluginProcess:
         if self.killed_for:
             raise LineCapExceeded(f"plugin was killed: {self.killed_for}")
         inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        with self._lock:
+        line = (json.dumps(envelope) + "\n").encode()
+        with self._lock:  # one writer at a time: tests send concurrent requests from threads
             self._sessions[session_id] = inbox
-        assert self.process.stdin
-        self.process.stdin.write((json.dumps(envelope) + "\n").encode())
-        self.process.stdin.flush()
+            assert self.process.stdin
+            self.process.stdin.write(line)
+            self.process.stdin.flush()
         try:
             return _collect(lambda: self._next_message(inbox, timeout), on_output)
         except queue.Empty as error:
