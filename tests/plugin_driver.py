@@ -118,6 +118,7 @@ class PluginProcess:
         self.killed_for: str | None = None
         self._sessions: dict[str, queue.Queue[dict[str, Any] | None]] = {}
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
         self._ready = threading.Event()
         self.process = subprocess.Popen(
             [python, "-m", "main"],
@@ -255,9 +256,10 @@ class PluginProcess:
             raise LineCapExceeded(f"plugin was killed: {self.killed_for}")
         inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
         line = (json.dumps(envelope) + "\n").encode()
-        with self._lock:  # one writer at a time: tests send concurrent requests from threads
+        with self._lock:
             self._sessions[session_id] = inbox
-            assert self.process.stdin
+        assert self.process.stdin
+        with self._write_lock:  # one writer at a time: tests send concurrent requests from threads
             self.process.stdin.write(line)
             self.process.stdin.flush()
         try:
