@@ -31,7 +31,6 @@ MAX_INPUT_BYTES = 50 * 1024 * 1024
 MAX_INPUT_PIXELS = 64_000_000
 # Baseline JPEG is decoded at reduced scale (draft mode), so larger photos stay cheap.
 MAX_JPEG_INPUT_PIXELS = 260_000_000
-ACCEPTED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "AVIF")
 # Pillow plugins allowed to open uploads (JPEG's opener also returns MPO files); Pillow's
 # other ~40 plugins (PSD, EPS, FITS, ...) never see untrusted bytes.
 _OPENERS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "AVIF")
