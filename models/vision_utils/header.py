@@ -29,11 +29,10 @@ except ImportError:  # pragma: no cover - depends on the platform's wheels
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 # Formats without reduced-scale decoding are decoded whole; 64 MP is an 8K screenshot twice over
-# or an A4 scan at 900 dpi. The memory budget (cost.py) may refuse less for costly formats.
+# or an A4 scan at 900 dpi. The memory budget (plan.py) refuses less for costly formats.
 MAX_INPUT_PIXELS = 64_000_000
 # Baseline JPEG is decoded at reduced scale (draft mode), so larger photos stay cheap.
 MAX_JPEG_INPUT_PIXELS = 260_000_000
-ACCEPTED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "AVIF")
 # Pillow plugins allowed to open uploads (JPEG's opener also returns MPO files); Pillow's
 # other ~40 plugins (PSD, EPS, FITS, ...) never see untrusted bytes.
 _OPENERS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "AVIF")

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from models.vision_utils.budget import DEFAULT_BUDGET_MB
+from tests.e2e.image_helpers import concurrent_stdio_plugin, status_kb
 from tests.image_corpus import HOSTILE
 from tests.images import image_part, transparent_png
 from tests.plugin_driver import PluginProcess, llm_request
@@ -42,13 +43,6 @@ def corpus() -> dict[str, tuple[bytes, str]]:
     return {name: (make(), mime) for name, (make, mime) in HOSTILE.items()}
 
 
-def status_kb(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise KeyError(field)
-
-
 def ask(plugin: PluginProcess, creds: dict, name: str, raw: bytes, mime: str):
     content = [{"type": "text", "data": "Describe."}, image_part(raw, mime, filename=f"{name}.img")]
     request = llm_request(VISION, creds, [{"role": "user", "content": content}], parameters={"thinking": False})
@@ -58,7 +52,7 @@ def ask(plugin: PluginProcess, creds: dict, name: str, raw: bytes, mime: str):
 @pytest.fixture(scope="module")
 def fresh_plugin():
     """A process of its own, so its high-water mark belongs to this run alone."""
-    process = PluginProcess("local")
+    process = concurrent_stdio_plugin()
     yield process
     process.stop()
 

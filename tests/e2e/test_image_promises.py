@@ -14,6 +14,7 @@ import yaml
 from PIL import Image, ImageDraw, ImageStat
 
 from models.vision_utils.policy import ImagePolicy
+from tests.e2e.image_helpers import concurrent_stdio_plugin, status_kb
 from tests.hostile_images import wide_gamut_profile, zero_jpeg, zero_png
 from tests.image_corpus import cmyk_profile
 from tests.images import encode, image_part, photo
@@ -26,16 +27,9 @@ TEXT_ONLY = "deepseek-ai/deepseek-v3.2"  # no vision in its YAML
 
 @pytest.fixture(scope="module")
 def stdio_plugin():
-    process = PluginProcess("local")
+    process = concurrent_stdio_plugin()
     yield process
     process.stop()
-
-
-def status_kb(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise KeyError(field)
 
 
 def chat(model: str, creds: dict, parts: list[dict]) -> dict:
