@@ -1,5 +1,6 @@
 from dify_plugin import DifyPluginEnv, Plugin
 
+from models.stdio import read_requests_in_larger_pieces
 from models.warmup import warm_up
 
 # MAX_REQUEST_TIMEOUT is read by the SDK only in serverless mode, where it closes a request that
@@ -9,5 +10,6 @@ from models.warmup import warm_up
 plugin = Plugin(DifyPluginEnv(MAX_REQUEST_TIMEOUT=600))
 
 if __name__ == "__main__":
+    read_requests_in_larger_pieces()
     warm_up()
     plugin.run()

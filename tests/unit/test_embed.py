@@ -20,8 +20,6 @@ from models.text_embedding.embed import (
 )
 from provider.transport import Deadline
 
-DEADLINE = Deadline.start(60)
-
 
 class FakeClient:
     """`client.embeddings.create` answering fixed rows, recording every call's arguments."""
@@ -45,19 +43,19 @@ BATCH = [Piece(0, "a", 3), Piece(1, "b", 4)]
 
 def test_rows_are_put_back_in_input_order():
     client = FakeClient([(1, [0.0, 1.0]), (0, [1.0, 0.0])])
-    result = embed_batch(client, "m", BATCH, None, DEADLINE)
+    result = embed_batch(client, "m", BATCH, None, Deadline.start(60))
     assert result.vectors == [[1.0, 0.0], [0.0, 1.0]]
     assert client.calls == [{"model": "m", "input": ["a", "b"]}], "no dimensions unless the form sets them"
 
 
 def test_dimensions_are_sent_when_set():
     client = FakeClient([(0, [1.0]), (1, [1.0])])
-    embed_batch(client, "m", BATCH, 32, DEADLINE)
+    embed_batch(client, "m", BATCH, 32, Deadline.start(60))
     assert client.calls[0]["dimensions"] == 32
 
 
 def test_rows_without_indices_keep_the_server_order():
-    result = embed_batch(FakeClient([(None, [1.0]), (None, [2.0])]), "m", BATCH, None, DEADLINE)
+    result = embed_batch(FakeClient([(None, [1.0]), (None, [2.0])]), "m", BATCH, None, Deadline.start(60))
     assert result.vectors == [[1.0], [2.0]]
 
 
@@ -68,12 +66,12 @@ def test_rows_without_indices_keep_the_server_order():
 )
 def test_missing_duplicate_or_misnumbered_rows_are_rejected(rows):
     with pytest.raises(EmbeddingReplyError, match=f"{len(rows)} vectors for 2 inputs"):
-        embed_batch(FakeClient(rows), "m", BATCH, None, DEADLINE)
+        embed_batch(FakeClient(rows), "m", BATCH, None, Deadline.start(60))
 
 
 def test_one_row_too_many_is_rejected():
     with pytest.raises(EmbeddingReplyError):
-        embed_batch(FakeClient([(0, [1.0]), (1, [1.0]), (2, [1.0])]), "m", BATCH, None, DEADLINE)
+        embed_batch(FakeClient([(0, [1.0]), (1, [1.0]), (2, [1.0])]), "m", BATCH, None, Deadline.start(60))
 
 
 @pytest.mark.parametrize(
@@ -87,7 +85,9 @@ def test_one_row_too_many_is_rejected():
     ids=["total", "prompt", "zeros", "absent"],
 )
 def test_the_servers_usage_wins_else_our_own_count(usage, tokens):
-    assert embed_batch(FakeClient([(0, [1.0]), (1, [1.0])], usage), "m", BATCH, None, DEADLINE).tokens == tokens
+    assert (
+        embed_batch(FakeClient([(0, [1.0]), (1, [1.0])], usage), "m", BATCH, None, Deadline.start(60)).tokens == tokens
+    )
 
 
 def vector_of(text: str) -> list[float]:
@@ -102,7 +102,7 @@ def test_all_batches_come_back_in_order_with_tokens_summed():
         return SimpleNamespace(data=data, usage=SimpleNamespace(total_tokens=10, prompt_tokens=10))
 
     batches = [[Piece(n, f"t{n}", 1)] for n in range(6)]
-    vectors, tokens = embed_all(FakeClient(answer=answer), "m", batches, None, DEADLINE)
+    vectors, tokens = embed_all(FakeClient(answer=answer), "m", batches, None, Deadline.start(60))
     assert vectors == [vector_of(f"t{n}") for n in range(6)]
     assert tokens == 60
 
@@ -119,7 +119,7 @@ def test_batches_overlap_up_to_the_bound_and_never_beyond():
             state["now"] -= 1
         return SimpleNamespace(data=[SimpleNamespace(index=0, embedding=[1.0])], usage=None)
 
-    embed_all(FakeClient(answer=answer), "m", [[Piece(n, "x", 1)] for n in range(10)], None, DEADLINE)
+    embed_all(FakeClient(answer=answer), "m", [[Piece(n, "x", 1)] for n in range(10)], None, Deadline.start(60))
     assert state["most"] == MAX_CONCURRENT_REQUESTS == 4
 
 
@@ -130,7 +130,7 @@ def test_one_failed_batch_fails_the_call():
         return SimpleNamespace(data=[SimpleNamespace(index=0, embedding=[1.0])], usage=None)
 
     with pytest.raises(RuntimeError, match="node lost"):
-        embed_all(FakeClient(answer=answer), "m", [[Piece(n, f"t{n}", 1)] for n in range(5)], None, DEADLINE)
+        embed_all(FakeClient(answer=answer), "m", [[Piece(n, f"t{n}", 1)] for n in range(5)], None, Deadline.start(60))
 
 
 def test_all_vectors_are_checked_together():
@@ -139,7 +139,7 @@ def test_all_vectors_are_checked_together():
         return SimpleNamespace(data=[SimpleNamespace(index=0, embedding=[0.5] * size)], usage=None)
 
     with pytest.raises(EmbeddingReplyError, match=r"different sizes: \[2, 3\]"):
-        embed_all(FakeClient(answer=answer), "m", [[Piece(0, "t0", 1)], [Piece(1, "t1", 1)]], None, DEADLINE)
+        embed_all(FakeClient(answer=answer), "m", [[Piece(0, "t0", 1)], [Piece(1, "t1", 1)]], None, Deadline.start(60))
 
 
 # --- check_vectors -------------------------------------------------------------------------
