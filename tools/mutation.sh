@@ -67,7 +67,14 @@ models/text_embedding/embed.py    | embed* batching*          | *
 models/text_embedding/reply.py    | embed_reply* embed*       | *
 models/vision_utils/ssrf.py       | ssrf* fetch*              | *
 models/vision_utils/image_url.py  | ssrf* fetch*              | *
-models/vision_utils/images.py     | images* vision* image*    | fit_size shrink_plan sent_size open_header _needs_conversion _encode looks_like_graphic
+models/vision_utils/fetch.py      | fetch* ssrf*              | *
+models/vision_utils/header.py     | image* images*            | *
+models/vision_utils/sizing.py     | image_sizing* image* images* | *
+models/vision_utils/plan.py       | image_cost* image* images* | *
+models/vision_utils/budget.py     | image_budget*             | *
+models/vision_utils/cache.py      | image* images* cache*     | *
+models/vision_utils/content.py    | image_tokens* image* vision* | estimate_image_tokens inline_base64 is_forwardable_url detail_of
+models/vision_utils/images.py     | images* image*            | *
 models/vision_utils/policy.py     | policy* vision* images* image* | *
 models/vision_utils/tokens.py     | tokens* vision*           | *
 "
