@@ -126,6 +126,16 @@ def test_parallel_tool_calls_are_assembled_by_index(plugin, sim, creds):
     assert result.text().endswith("\n</think>")
 
 
+def test_blocking_tool_calls_are_emitted_once_each(plugin, sim, creds):
+    request = llm_request("zai-org/glm-5.1", creds, [user("Weather and time?")], tools=[WEATHER, CLOCK], stream=False)
+    result = plugin.request(request)
+    assert result.ok, result.error
+    assert len(result.outputs) == 1, "a blocking reply is one result"
+    calls = result.tool_calls()
+    assert [c["function"]["name"] for c in calls] == ["get_weather", "get_time"]
+    assert len({c["id"] for c in calls}) == 2
+
+
 def test_tool_loop_round_trips_ids_and_replays_reasoning(plugin, sim, creds):
     first = plugin.request(llm_request(KIMI, creds, [user("Weather in Paris?")], tools=[WEATHER]))
     assert first.ok, first.error
