@@ -71,3 +71,25 @@ def test_an_endpoint_with_credentials_in_it_is_refused_without_echoing_them(plug
     assert "user name or password" in result.message and "hunter2secret" not in json.dumps(result.error)
     chat = plugin.request(llm_request(MODEL, {**creds, "endpoint_url": url}, HELLO))
     assert chat.error_type == "InvokeBadRequestError" and "hunter2secret" not in json.dumps(chat.error)
+
+
+def test_embedding_paths_never_show_the_key(plugin, sim, creds):
+    sim.state.embeddings_enabled = True
+    sim.inject("status", status=401, message=echo(creds["api_key"]), path="/v1/embeddings", times=2)
+    request = action_request(
+        "invoke_text_embedding", "text-embedding", "qwen/qwen3-embedding-8b", creds, texts=["a"], input_type="document"
+    )
+    assert_nowhere(plugin, plugin.request(request), creds["api_key"])
+    validation = action_request("validate_model_credentials", "text-embedding", "qwen/qwen3-embedding-8b", creds)
+    assert_nowhere(plugin, plugin.request(validation), creds["api_key"])
+
+
+def test_rerank_paths_never_show_the_key(plugin, sim, creds):
+    sim.inject("status", status=400, message=echo(creds["api_key"]), times=2)
+    request = action_request(
+        "invoke_rerank", "rerank", "Qwen/Qwen3-235B-A22B-Instruct-2507", creds,
+        query="q", docs=["a", "b"], score_threshold=None, top_n=None,
+    )  # fmt: skip
+    assert_nowhere(plugin, plugin.request(request), creds["api_key"])
+    validation = action_request("validate_model_credentials", "rerank", "Qwen/Qwen3-235B-A22B-Instruct-2507", creds)
+    assert_nowhere(plugin, plugin.request(validation), creds["api_key"])
