@@ -163,3 +163,29 @@ def test_good_vectors_pass():
 def test_bad_vectors_are_rejected(vectors, dimensions, error, message):
     with pytest.raises(error, match=message):
         check_vectors(vectors, dimensions)
+
+
+def test_every_batch_is_asked_of_the_same_model_and_width_within_the_deadline():
+    def answer(kwargs):
+        return SimpleNamespace(data=[SimpleNamespace(index=0, embedding=[0.5] * 4)], usage=None)
+
+    client = FakeClient(answer=answer)
+    embed_all(client, "qwen/emb", [[Piece(n, f"t{n}", 1)] for n in range(3)], 4, Deadline.start(60))
+    assert sorted(call["input"][0] for call in client.calls) == ["t0", "t1", "t2"]
+    assert all(call["model"] == "qwen/emb" and call["dimensions"] == 4 for call in client.calls)
+    assert all(t is not None and 0 < t.read <= 60 for t in client.timeouts), client.timeouts
+
+
+def test_a_server_that_ignores_the_asked_width_is_caught_across_batches():
+    def answer(kwargs):
+        return SimpleNamespace(data=[SimpleNamespace(index=0, embedding=[0.5] * 8)], usage=None)
+
+    batches = [[Piece(0, "t0", 1)], [Piece(1, "t1", 1)]]
+    with pytest.raises(DimensionMismatchError, match="asked for 4 dimensions, got 8"):
+        embed_all(FakeClient(answer=answer), "m", batches, 4, Deadline.start(60))
+
+
+def test_the_non_finite_message_is_exactly_what_the_user_reads():
+    with pytest.raises(EmbeddingReplyError) as raised:
+        check_vectors([[math.nan]], None)
+    assert str(raised.value) == "it returned a vector with NaN or infinite values"

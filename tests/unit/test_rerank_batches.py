@@ -48,3 +48,16 @@ def test_a_document_over_budget_still_gets_a_batch_of_its_own():
 
 def test_no_documents_no_batches():
     assert plan_rank_batches(EMPTY, [], 131072) == []
+
+
+def test_clip_grades_long_documents_on_their_first_1024_tokens_and_leaves_images_alone():
+    from models.rerank.ranker import DOC_TOKEN_BUDGET, clip
+
+    assert DOC_TOKEN_BUDGET == 1024
+    long_text = "".join(f"w{n} " for n in range(3000))
+    clipped = clip(RankItem(text=long_text)).text
+    assert count_text(clipped) == 1024
+    assert long_text.startswith(clipped), "the start is kept, nothing else changes"
+    short = RankItem(text="a short passage")
+    assert clip(short).text == "a short passage"
+    assert clip(IMAGE) is IMAGE

@@ -127,3 +127,20 @@ def test_only_the_end_of_a_runaway_reply_is_read():
 def test_hostile_nesting_is_survived(hostile):
     assert parse_scores(hostile, IDS) == {}
     assert parse_scores(hostile + GOOD, IDS) == EXPECTED
+
+
+def test_a_truncated_final_answer_is_read_from_its_own_start_only():
+    draft = '{"scores": [{"id": "D1", "score": 10}, {"id": "D3", "score": 100}]}'
+    reply = f'Draft: {draft}\nFinal: {{"scores": [{{"id": "D1", "score": 60}}, {{"id": "D2", "sc'
+    assert parse_scores(reply, IDS) == {"D1": 0.6}, "the draft's D3 is not the model's last word"
+
+
+def test_a_pair_whose_score_is_not_a_number_is_skipped_not_the_rest():
+    reply = '{"scores": [{"id": "D1", "score": "high"}, {"id": "D2", "score": 40}, {"id": "D3", "score": "7"}]}'
+    assert parse_scores(reply, IDS) == {"D2": 0.4, "D3": 0.07}
+
+
+def test_an_answer_inside_the_leading_think_block_is_not_the_answer():
+    think = '<think>maybe {"scores": [{"id": "D1", "score": 95}]}</think>'
+    assert parse_scores(f"{think}I cannot decide.", IDS) == {}
+    assert parse_scores(f"{think}{GOOD}", IDS) == EXPECTED

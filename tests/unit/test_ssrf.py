@@ -265,3 +265,53 @@ def test_through_a_proxy_visible_internal_targets_are_refused_and_unknown_names_
     ssrf.admit_via_proxy("public.example.com", 80, frozenset(), resolve)
     ssrf.admit_via_proxy("only-the-proxy-resolves.example.com", 80, frozenset(), resolve)
     ssrf.admit_via_proxy("api", 5001, frozenset({ssrf.AllowedHost("api", 5001)}), resolve)
+
+
+def test_allowlist_parsing_goes_past_empty_entries_and_refuses_queries_and_fragments():
+    allowed, invalid = ssrf.parse_allowlist(",,api:5001,, files.example.com,api?x=1,api#f,api/")
+    assert allowed == {ssrf.AllowedHost("api", 5001), ssrf.AllowedHost("files.example.com", None)}
+    assert invalid == ["api?x=1", "api#f", "api/"]
+
+
+def _recording_resolver(calls: list[tuple[str, int]]) -> ssrf.Resolver:
+    resolve = stub_resolver([])
+
+    def recording(host: str, port: int) -> list:
+        calls.append((host, port))
+        return resolve(host, port)
+
+    return recording
+
+
+def test_names_are_looked_up_with_the_port_that_will_be_used():
+    # getaddrinfo is asked for the service too: the addresses it returns are for that port.
+    calls: list[tuple[str, int]] = []
+    resolve = _recording_resolver(calls)
+    ssrf.admit("public.example.com", 8443, frozenset(), resolve)
+    ssrf.admit("api", 5001, frozenset({ssrf.AllowedHost("api", 5001)}), resolve)
+    ssrf.admit_via_proxy("public.example.com", 8080, frozenset(), resolve)
+    assert calls == [("public.example.com", 8443), ("api", 5001), ("public.example.com", 8080)]
+
+
+def test_through_a_proxy_an_allowlisted_host_is_not_looked_up_here():
+    calls: list[tuple[str, int]] = []
+    ssrf.admit_via_proxy("api", 5001, frozenset({ssrf.AllowedHost("api", 5001)}), _recording_resolver(calls))
+    assert calls == [], "the proxy resolves it; a lookup here could only fail or leak the name"
+
+
+@pytest.mark.parametrize(
+    ("host", "reason"),
+    [
+        ("metadata.google.internal", "metadata.google.internal is a cloud metadata host name"),
+        ("intranet", "intranet is a single-label (local network) host name"),
+        ("printer.local", "printer.local is a name reserved for local networks"),
+        ("empty.example.com", "empty.example.com has no address"),
+        ("127.0.0.1", "127.0.0.1 is not a public address"),
+        ("localtest.me", "localtest.me resolves to 127.0.0.1, which is not a public address"),
+        ("rebind.example.com", "rebind.example.com resolves to 127.0.0.1, which is not a public address"),
+    ],
+)
+def test_the_log_says_why_a_host_was_refused(host, reason):
+    with pytest.raises(ssrf.Refused) as refused:
+        ssrf.admit(host, 443, frozenset(), stub_resolver([]))
+    assert str(refused.value) == reason
