@@ -89,7 +89,7 @@ def parse_image_url(url: str) -> ImageURL:
     return ImageURL(scheme, host, port or DEFAULT_PORTS[scheme], port is not None, target, address)
 
 
-def canonical_host(raw: str, bracketed: bool = False) -> tuple[str, IPAddress | None]:
+def canonical_host(raw: str, *, bracketed: bool) -> tuple[str, IPAddress | None]:
     """(host, address): IP literals in their canonical spelling, names lower-cased and checked."""
     if not raw:
         raise MalformedURL("the URL has no host")
