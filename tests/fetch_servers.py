@@ -29,6 +29,7 @@ class Seen:
 
     connections: int = 0
     request_lines: list[str] = field(default_factory=list)
+    header_lines: list[list[str]] = field(default_factory=list)  # each request's headers, as sent
     body_bytes_sent: int = 0
     finished_bodies: int = 0
 
@@ -52,11 +53,13 @@ class ScriptedServer:
                         conn = tls.wrap_socket(conn, server_side=True)
                     except OSError:  # the client refused our certificate
                         return
-                line = _read_request_line(conn)
-                if line is None:
+                head = _read_head(conn)
+                if head is None:
                     return
+                line, *header_lines = head
                 with server._lock:
                     server.seen.request_lines.append(line)
+                    server.seen.header_lines.append(header_lines)
                 target = line.split(" ")[1] if line.count(" ") >= 2 else "/"
                 route = server.routes.get(target.split("?")[0]) or server.default or status(404)
                 # OSError: the client went away, as it should after a refusal or at a cap.
@@ -79,7 +82,8 @@ class ScriptedServer:
         self._server.server_close()
 
 
-def _read_request_line(conn: socket.socket) -> str | None:
+def _read_head(conn: socket.socket) -> list[str] | None:
+    """The request line and header lines; None when the client sent nothing."""
     conn.settimeout(10)
     head = b""
     while b"\r\n\r\n" not in head and len(head) < MAX_HEAD_BYTES:
@@ -87,7 +91,7 @@ def _read_request_line(conn: socket.socket) -> str | None:
         if not piece:
             return None
         head += piece
-    return head.split(b"\r\n", 1)[0].decode("latin-1")
+    return head.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
 
 
 def _send_head(conn: socket.socket, status_line: str, headers: dict[str, str]) -> None:

@@ -112,7 +112,6 @@ def _get(url: ImageURL, settings: FetchSettings, deadline: fetch_net.Deadline, r
     proxy = proxy_for(url.scheme, url.host, settings.proxy_env)
     if proxy:
         ssrf.admit_via_proxy(url.host, url.port, settings.allowlist, resolve)
-    timeout = settings.timeout_s
     # Direct, httpcore hands this host to the checking backend. Through a proxy it only goes on
     # the request line or in CONNECT, where an IPv6 address needs its brackets.
     host = f"[{url.host}]" if proxy and ":" in url.host else url.host
@@ -125,10 +124,11 @@ def _get(url: ImageURL, settings: FetchSettings, deadline: fetch_net.Deadline, r
         (b"Accept-Encoding", b"identity"),
         (b"Connection", b"close"),
     ]
-    extensions = {"timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}}
+    # No per-operation timeouts: the backend bounds every connect, read and write by what is left
+    # of the one deadline (fetch_net.CheckedBackend).
     with (
         _pool(proxy, settings, deadline, resolve) as pool,
-        pool.stream("GET", request_url, headers=headers, extensions=extensions) as response,
+        pool.stream("GET", request_url, headers=headers) as response,
     ):
         if response.status in REDIRECT_STATUSES:
             location = _header(response, b"location")

@@ -209,3 +209,98 @@ def test_proxies_are_used_and_visible_internal_targets_still_refused():
         assert proxy.seen.connections == 2
     finally:
         proxy.stop()
+
+
+def _public_dns(asked: list[tuple[str, int]]):
+    def factory(deadline):
+        def resolve(host: str, port: int):
+            asked.append((host, port))
+            return [ip_address(PUBLIC)]
+
+        return resolve
+
+    return factory
+
+
+HEADERS = ["User-Agent: dify-plugin-atlascloud (image download)", "Accept: image/*", "Accept-Encoding: identity"]
+
+
+def test_a_download_sends_exactly_these_headers(server):
+    asked: list[tuple[str, int]] = []
+    settings = FetchSettings(resolver=_public_dns(asked), sockets=RelaySockets({PUBLIC: server.port}))
+    assert download("http://images.example.com:8080/cat.png", settings) == PNG
+    assert download("http://Images.Example.com/cat.png", settings) == PNG
+    assert server.seen.header_lines == [
+        ["Host: images.example.com:8080", *HEADERS, "Connection: close"],
+        ["Host: images.example.com", *HEADERS, "Connection: close"],
+    ]
+    assert asked == [("images.example.com", 8080), ("images.example.com", 80)], "looked up for the port used"
+
+
+@pytest.mark.parametrize(
+    ("credentials", "authorization"),
+    [
+        ("user:s%3Acret@", "Basic dXNlcjpzOmNyZXQ="),  # user:s:cret (percent-decoded, as curl does)
+        ("user@", "Basic dXNlcjo="),  # user: (no password)
+        ("", None),
+    ],
+)
+def test_through_a_proxy_the_request_is_absolute_and_carries_the_proxy_credentials(credentials, authorization):
+    proxy = ForwardProxy()
+    asked: list[tuple[str, int]] = []
+    env = {"HTTP_PROXY": f"http://{credentials}127.0.0.1:{proxy.port}"}
+    settings = FetchSettings(timeout_s=5.0, proxy_env=env, resolver=_public_dns(asked))
+    v6 = "2606:2800:220:1:248:1893:25c8:1946"
+    try:
+        assert download("http://images.example.com:8080/cat.png", settings) == PNG
+        assert download(f"http://[{v6}]/cat.png", settings) == PNG
+    finally:
+        proxy.stop()
+    assert proxy.seen.request_lines == [
+        "GET http://images.example.com:8080/cat.png HTTP/1.1",
+        f"GET http://[{v6}]/cat.png HTTP/1.1",
+    ]
+    proxy_lines = [[h for h in lines if h.startswith("Proxy-Authorization")] for lines in proxy.seen.header_lines]
+    expected = [f"Proxy-Authorization: {authorization}"] if authorization else []
+    assert proxy_lines == [expected, expected]
+    assert "Host: images.example.com:8080" in proxy.seen.header_lines[0]
+    assert f"Host: [{v6}]" in proxy.seen.header_lines[1]
+    assert asked == [("images.example.com", 8080)], "checked here for its port; an address literal needs no lookup"
+
+
+def test_the_log_names_the_reason_and_the_allowlist_only_for_internal_addresses(server, caplog):
+    settings = FetchSettings(timeout_s=5.0, resolver=lambda deadline: _no_dns)
+    for url in ("http://10.0.0.1/cat.png", "http://[::1/cat.png", "ftp://x.com/a.png"):
+        with pytest.raises(ImageError):
+            fetch_image(url, settings)
+    allowlist, _ = ssrf.parse_allowlist(f"127.0.0.1:{server.port}")
+    with pytest.raises(ImageError):
+        fetch_image(server.url("/missing.png"), FetchSettings(allowlist=allowlist, timeout_s=5.0))
+    assert [record.getMessage() for record in caplog.records if record.name == fetch.logger.name] == [
+        "image download failed: http://10.0.0.1/cat.png: Refused: 10.0.0.1 is not a public address"
+        f" (allow an internal file server with {fetch.ALLOWLIST_ENV})",
+        "image download failed: a malformed URL: MalformedURL: Invalid IPv6 URL",
+        "image download failed: a malformed URL: MalformedURL: the scheme 'ftp' is not http or https",
+        f"image download failed: {server.url('/missing.png')}: FetchFailed: HTTP 404",
+    ]
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 11, 12, 13, 4096])
+def test_the_format_is_judged_on_the_first_twelve_bytes_however_they_arrive(chunk):
+    webp = b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"\x00" * 40
+    text = b"RIFF\x10\x00\x00\x00WEBX" + b"\x00" * 40
+
+    class Response:
+        def __init__(self, body: bytes) -> None:
+            self.headers = [(b"Content-Type", b"image/webp")]
+            self.body = body
+
+        def iter_stream(self):
+            for offset in range(0, len(self.body), chunk):
+                yield self.body[offset : offset + chunk]
+
+    assert fetch._read_image(Response(webp), 1000) == webp
+    with pytest.raises(fetch.FetchFailed, match=r"^the body is not an image$"):
+        fetch._read_image(Response(text), 1000)
+    with pytest.raises(fetch.FetchFailed, match=r"^the body is not an image$"):
+        fetch._read_image(Response(b"RIFF"), 1000)  # too short to be anything

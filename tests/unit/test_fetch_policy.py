@@ -123,6 +123,10 @@ def test_settings_come_from_the_environment():
     defaults = settings_from_env({"ATLASCLOUD_FETCH_TIMEOUT_S": "soon"})
     assert defaults.allowlist == frozenset() and defaults.timeout_s == 20 and defaults.max_redirects == 3
     assert defaults.max_bytes == 50 * 1024 * 1024
+    proxied = settings_from_env({"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": "api"})
+    assert dict(proxied.proxy_env) == {"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": "api"}, "the daemon's proxy"
+    assert settings_from_env({"ATLASCLOUD_FETCH_TIMEOUT_S": "0.01"}).timeout_s == 0.1, "a floor, never zero"
+    assert settings_from_env({"ATLASCLOUD_FETCH_TIMEOUT_S": "0.5"}).timeout_s == 0.5
 
 
 @pytest.mark.parametrize(
