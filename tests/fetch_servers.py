@@ -178,3 +178,85 @@ def serving(*routes: tuple[str, Route]) -> ScriptedServer:
     server = ScriptedServer()
     server.routes.update(dict(routes))
     return server
+
+
+class Socks5Proxy:
+    """A SOCKS5 proxy (RFC 1928, user/password per RFC 1929) that records what each client asked
+    for, then relays the connection to one loopback server whatever the requested target."""
+
+    def __init__(self, relay_port: int) -> None:
+        self.requests: list[tuple[str, int]] = []  # (host as asked, port)
+        self.credentials: list[tuple[str, str] | None] = []
+        proxy = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                conn = self.request
+                conn.settimeout(10)
+                with contextlib.suppress(OSError):
+                    proxy._serve(conn, relay_port)
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _serve(self, conn: socket.socket, relay_port: int) -> None:
+        _, count = _exactly(conn, 2)
+        methods = _exactly(conn, count)
+        if 2 in methods:  # username/password offered: use it
+            conn.sendall(b"\x05\x02")
+            _, user_length = _exactly(conn, 2)
+            user = _exactly(conn, user_length).decode()
+            password = _exactly(conn, _exactly(conn, 1)[0]).decode()
+            self.credentials.append((user, password))
+            conn.sendall(b"\x01\x00")
+        else:
+            self.credentials.append(None)
+            conn.sendall(b"\x05\x00")
+        _version, _connect, _reserved, kind = _exactly(conn, 4)
+        if kind == 1:
+            host = socket.inet_ntoa(_exactly(conn, 4))
+        elif kind == 3:
+            host = _exactly(conn, _exactly(conn, 1)[0]).decode()
+        else:
+            host = socket.inet_ntop(socket.AF_INET6, _exactly(conn, 16))
+        port = int.from_bytes(_exactly(conn, 2), "big")
+        self.requests.append((host, port))
+        upstream = socket.create_connection(("127.0.0.1", relay_port), timeout=10)
+        conn.sendall(b"\x05\x00\x00\x01" + socket.inet_aton("127.0.0.1") + relay_port.to_bytes(2, "big"))
+        _pipe(conn, upstream)
+
+
+def _exactly(conn: socket.socket, count: int) -> bytes:
+    data = b""
+    while len(data) < count:
+        piece = conn.recv(count - len(data))
+        if not piece:
+            raise ConnectionError("the client went away")
+        data += piece
+    return data
+
+
+def _pipe(client: socket.socket, upstream: socket.socket) -> None:
+    """Both directions until either side closes."""
+
+    def forward(source: socket.socket, target: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while piece := source.recv(65536):
+                target.sendall(piece)
+        with contextlib.suppress(OSError):
+            target.shutdown(socket.SHUT_WR)
+
+    back = threading.Thread(target=forward, args=(upstream, client), daemon=True)
+    back.start()
+    forward(client, upstream)
+    back.join(10)
+    upstream.close()

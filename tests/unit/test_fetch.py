@@ -304,3 +304,26 @@ def test_the_format_is_judged_on_the_first_twelve_bytes_however_they_arrive(chun
         fetch._read_image(Response(text), 1000)
     with pytest.raises(fetch.FetchFailed, match=r"^the body is not an image$"):
         fetch._read_image(Response(b"RIFF"), 1000)  # too short to be anything
+
+
+@pytest.mark.parametrize(
+    ("scheme", "credentials", "expected"),
+    [("socks5h", "user:s%3Acret@", ("user", "s:cret")), ("socks5", "user@", ("user", "")), ("socks5h", "", None)],
+)
+def test_a_socks5_proxy_is_asked_for_the_checked_target_with_its_credentials(server, scheme, credentials, expected):
+    proxy = fs.Socks5Proxy(server.port)
+    asked: list[tuple[str, int]] = []
+    settings = FetchSettings(
+        timeout_s=5.0,
+        proxy_env={"ALL_PROXY": f"{scheme}://{credentials}127.0.0.1:{proxy.port}"},
+        resolver=_public_dns(asked),
+    )
+    try:
+        assert download("http://images.example.com:8080/cat.png", settings) == PNG
+        assert isinstance(failure("http://10.0.0.1/cat.png", settings), ssrf.Refused)
+    finally:
+        proxy.stop()
+    assert proxy.requests == [("images.example.com", 8080)], "the name goes to the proxy; refused targets never do"
+    assert proxy.credentials == [expected]
+    assert server.seen.request_lines == ["GET /cat.png HTTP/1.1"], "through the tunnel, an origin-form request"
+    assert asked == [("images.example.com", 8080)]
