@@ -145,3 +145,42 @@ def test_greenlets_wait_cooperatively_while_real_threads_convert():
     assert int(peak) <= 100 and int(left) == 0
     assert int(threads) >= 1, "the work ran on real threads"
     assert float(gap) < 1.0, "the event loop kept turning while requests waited"
+
+
+@pytest.mark.parametrize(
+    ("setting", "mebibytes"),
+    [(None, 384), ("", 384), ("64", 64), ("63", 384), ("1024", 1024), ("65536", 65536), ("65537", 384),
+     ("abc", 384), ("-128", 384), ("1e3", 384), (" 512", 384)],
+)  # fmt: skip
+def test_the_budget_comes_from_the_environment_within_bounds(monkeypatch, setting, mebibytes):
+    from models.vision_utils.budget import _capacity_from_env
+
+    if setting is None:
+        monkeypatch.delenv("ATLASCLOUD_IMAGE_MEMORY_MB", raising=False)
+    else:
+        monkeypatch.setenv("ATLASCLOUD_IMAGE_MEMORY_MB", setting)
+    assert _capacity_from_env() == mebibytes * 1024 * 1024
+
+
+def test_a_new_budget_has_seen_no_reservation():
+    budget = MemoryBudget(100)
+    assert budget.peak == 0 and budget.used == 0
+
+
+def test_freed_image_memory_goes_back_to_the_os_on_glibc(monkeypatch):
+    from models.vision_utils import budget as budget_module
+
+    calls = []
+
+    class FakeLibc:
+        def mallopt(self, parameter: int, value: int) -> int:
+            calls.append((parameter, value))
+            return 1
+
+    monkeypatch.setattr(budget_module.ctypes, "CDLL", lambda name: FakeLibc())
+    monkeypatch.setattr(budget_module.sys, "platform", "linux")
+    assert budget_module.release_large_blocks_to_the_os() is True
+    assert calls == [(-3, 1024 * 1024)], "M_MMAP_THRESHOLD fixed at 1 MiB"
+    monkeypatch.setattr(budget_module.sys, "platform", "darwin")
+    assert budget_module.release_large_blocks_to_the_os() is False
+    assert len(calls) == 1, "nothing is called outside Linux"

@@ -44,3 +44,18 @@ def test_image_rule_counts_blocks_with_bounds():
     assert rule.tokens(64, 64) == 4 + 2
     assert rule.tokens(320, 160) == 50 + 2
     assert rule.tokens(10_000, 10_000) == 100 + 2
+
+
+def test_image_rule_from_a_model_yaml():
+    assert ImageTokenRule.from_config(None) == ImageTokenRule() == ImageTokenRule.from_config({})
+    assert ImageTokenRule() == ImageTokenRule(patch_px=32, min_tokens=4, max_tokens=16384)
+    kimi = ImageTokenRule.from_config({"patch_px": 28, "min_tokens": "16", "max_tokens": 4096})
+    assert kimi == ImageTokenRule(patch_px=28, min_tokens=16, max_tokens=4096)
+    assert ImageTokenRule.from_config({"patch_px": 14}) == ImageTokenRule(patch_px=14)
+
+
+def test_image_rule_counts_every_image_as_at_least_one_block():
+    per_pixel = ImageTokenRule(patch_px=1, min_tokens=0, max_tokens=10**9)
+    assert per_pixel.tokens(1, 1) == 1 + 2
+    assert per_pixel.tokens(0, 0) == 1 + 2, "a degenerate size still counts one block"
+    assert per_pixel.tokens(3, 2) == 6 + 2
