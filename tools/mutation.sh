@@ -76,7 +76,7 @@ models/vision_utils/cache.py      | image* images* cache*     | *
 models/vision_utils/content.py    | image_tokens* image* vision* | estimate_image_tokens inline_base64 is_forwardable_url detail_of
 models/vision_utils/images.py     | images* image*            | *
 models/vision_utils/policy.py     | policy* vision* images* image* | *
-models/vision_utils/tokens.py     | tokens* vision*           | *
+models/vision_utils/tokens.py     | tokens* vision* image_tokens* | *
 "
 
 JOBS="${MUTATION_JOBS:-2}"
