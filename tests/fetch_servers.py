@@ -34,7 +34,24 @@ class Seen:
     finished_bodies: int = 0
 
 
-class ScriptedServer:
+class _LoopbackServer:
+    """A threaded TCP server on an ephemeral 127.0.0.1 port, one handler thread per connection."""
+
+    def __init__(self, handler: type[socketserver.BaseRequestHandler]) -> None:
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class ScriptedServer(_LoopbackServer):
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, Route] = {}
         self.default: Route | None = None
@@ -66,20 +83,10 @@ class ScriptedServer:
                 with contextlib.suppress(OSError):
                     route(conn, server.seen)
 
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
+        super().__init__(Handler)
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}"
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 def _read_head(conn: socket.socket) -> list[str] | None:
@@ -180,7 +187,7 @@ def serving(*routes: tuple[str, Route]) -> ScriptedServer:
     return server
 
 
-class Socks5Proxy:
+class Socks5Proxy(_LoopbackServer):
     """A SOCKS5 proxy (RFC 1928, user/password per RFC 1929) that records what each client asked
     for, then relays the connection to one loopback server whatever the requested target."""
 
@@ -196,17 +203,7 @@ class Socks5Proxy:
                 with contextlib.suppress(OSError):
                     proxy._serve(conn, relay_port)
 
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(Handler)
 
     def _serve(self, conn: socket.socket, relay_port: int) -> None:
         _, count = _exactly(conn, 2)

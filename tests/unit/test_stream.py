@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
-from dify_plugin.entities.model.llm import LLMUsage
 
 from models.llm.dialect import piece_of
 from models.llm.stream import stream_to_chunks
 from provider.errors import ReplyError, UpstreamError
+from tests.unit.fakes import usage_of
 
 
 def chunk(delta=None, finish=None, usage=None, choices=True, **extra):
@@ -18,24 +16,6 @@ def chunk(delta=None, finish=None, usage=None, choices=True, **extra):
     if usage:
         payload["usage"] = usage
     return payload
-
-
-def usage_of(prompt: int, completion: int) -> LLMUsage:
-    zero = Decimal(0)
-    return LLMUsage(
-        prompt_tokens=prompt,
-        prompt_unit_price=zero,
-        prompt_price_unit=zero,
-        prompt_price=zero,
-        completion_tokens=completion,
-        completion_unit_price=zero,
-        completion_price_unit=zero,
-        completion_price=zero,
-        total_tokens=prompt + completion,
-        total_price=zero,
-        currency="USD",
-        latency=0.0,
-    )
 
 
 def run(events, estimate=lambda text: (7, len(text))):

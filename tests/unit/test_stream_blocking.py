@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from dify_plugin.entities.model.llm import LLMResult, LLMUsage
+from dify_plugin.entities.model.llm import LLMResult
 
 from models.llm.dialect import Piece, ToolFragment
 from models.llm.stream import MAX_CHUNK_CHARS, completion_to_result
-
-ZERO = Decimal(0)
-
-
-def usage_of(prompt: int, completion: int) -> LLMUsage:
-    return LLMUsage(
-        prompt_tokens=prompt,
-        prompt_unit_price=ZERO,
-        prompt_price_unit=ZERO,
-        prompt_price=ZERO,
-        completion_tokens=completion,
-        completion_unit_price=ZERO,
-        completion_price_unit=ZERO,
-        completion_price=ZERO,
-        total_tokens=prompt + completion,
-        total_price=ZERO,
-        currency="USD",
-        latency=0.0,
-    )
+from tests.unit.fakes import usage_of
 
 
 def result(*pieces: Piece, estimate=lambda text: (5, 6)):

@@ -3,33 +3,12 @@ and the usage estimate when the server sends none."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
-from dify_plugin.entities.model.llm import LLMUsage
 
 from models.llm.dialect import Piece, ToolFragment
 from models.llm.stream import MAX_CHUNK_CHARS, stream_to_chunks
 from provider.errors import ReplyError
-
-ZERO = Decimal(0)
-
-
-def usage_of(prompt: int, completion: int) -> LLMUsage:
-    return LLMUsage(
-        prompt_tokens=prompt,
-        prompt_unit_price=ZERO,
-        prompt_price_unit=ZERO,
-        prompt_price=ZERO,
-        completion_tokens=completion,
-        completion_unit_price=ZERO,
-        completion_price_unit=ZERO,
-        completion_price=ZERO,
-        total_tokens=prompt + completion,
-        total_price=ZERO,
-        currency="USD",
-        latency=0.0,
-    )
+from tests.unit.fakes import usage_of
 
 
 def sized_call(index: int, size: int) -> ToolFragment:

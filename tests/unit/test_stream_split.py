@@ -2,32 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from dify_plugin.entities.model.llm import LLMUsage
-
 from models.llm.answer import THINK_CLOSE, THINK_OPEN
 from models.llm.dialect import Piece
 from models.llm.stream import REASONING_LOOKAHEAD_CHARS, split_text, stream_to_chunks
-
-ZERO = Decimal(0)
-
-
-def usage_of(prompt: int, completion: int) -> LLMUsage:
-    return LLMUsage(
-        prompt_tokens=prompt,
-        prompt_unit_price=ZERO,
-        prompt_price_unit=ZERO,
-        prompt_price=ZERO,
-        completion_tokens=completion,
-        completion_unit_price=ZERO,
-        completion_price_unit=ZERO,
-        completion_price=ZERO,
-        total_tokens=prompt + completion,
-        total_price=ZERO,
-        currency="USD",
-        latency=0.0,
-    )
+from tests.unit.fakes import usage_of
 
 
 def test_no_tag_is_cut_wherever_the_limit_falls_even_when_tags_follow_each_other():

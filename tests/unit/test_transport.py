@@ -9,6 +9,7 @@ import pytest
 from provider import transport
 from provider.errors import BudgetExceeded
 from provider.transport import MAX_ATTEMPTS, Deadline, is_retryable, with_retries
+from tests.unit.fakes import Clock
 
 REQUEST = httpx2.Request("POST", "https://api.atlascloud.ai/v1/chat/completions")
 
@@ -16,19 +17,6 @@ REQUEST = httpx2.Request("POST", "https://api.atlascloud.ai/v1/chat/completions"
 def status(code: int) -> openai.APIStatusError:
     response = httpx2.Response(code, json={"code": code, "msg": "x"}, request=REQUEST)
     return openai.OpenAI(api_key="k", base_url="http://x")._make_status_error_from_response(response)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

@@ -9,21 +9,9 @@ import pytest
 from provider import transport
 from provider.errors import BudgetExceeded
 from provider.transport import Deadline, with_retries
+from tests.unit.fakes import Clock
 
 REQUEST = httpx2.Request("POST", "https://api.atlascloud.ai/v1/chat/completions")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
