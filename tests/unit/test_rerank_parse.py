@@ -138,6 +138,9 @@ def test_a_truncated_final_answer_is_read_from_its_own_start_only():
 def test_a_pair_whose_score_is_not_a_number_is_skipped_not_the_rest():
     reply = '{"scores": [{"id": "D1", "score": "high"}, {"id": "D2", "score": 40}, {"id": "D3", "score": "7"}]}'
     assert parse_scores(reply, IDS) == {"D2": 0.4, "D3": 0.07}
+    # Read as JSON (the first score of D2 wins), not by pattern (which would take the last).
+    repeated = '[{"id": "D1", "score": "high"}, {"id": "D2", "score": 40}, {"id": "D2", "score": 90}]'
+    assert parse_scores(repeated, IDS) == {"D2": 0.4}
 
 
 def test_an_answer_inside_the_leading_think_block_is_not_the_answer():
