@@ -327,3 +327,64 @@ def test_a_socks5_proxy_is_asked_for_the_checked_target_with_its_credentials(ser
     assert proxy.credentials == [expected]
     assert server.seen.request_lines == ["GET /cat.png HTTP/1.1"], "through the tunnel, an origin-form request"
     assert asked == [("images.example.com", 8080)]
+
+
+@pytest.mark.parametrize("kind", ["http", "socks5h"])
+def test_the_deadline_also_covers_downloads_through_a_proxy(kind):
+    slow = fs.serving(("/slow.png", fs.trickle(PNG[:300], 0.05)))
+    proxy = ForwardProxy() if kind == "http" else fs.Socks5Proxy(slow.port)
+    if kind == "http":
+        proxy.default = fs.trickle(PNG[:300], 0.05)
+    settings = FetchSettings(
+        timeout_s=1.0, proxy_env={"ALL_PROXY": f"{kind}://127.0.0.1:{proxy.port}"}, resolver=_public_dns([])
+    )
+    try:
+        error = failure("http://images.example.com/slow.png", settings)
+        assert isinstance(error, fetch.fetch_net.DeadlineExceeded | httpcore.ReadTimeout), repr(error)
+        trickled = proxy.seen if kind == "http" else slow.seen
+        assert trickled.finished_bodies == 0 and trickled.body_bytes_sent < 300
+    finally:
+        proxy.stop()
+        slow.stop()
+
+
+def test_an_unreachable_address_is_tried_once():
+    sockets = RelaySockets({})
+    settings = FetchSettings(timeout_s=5.0, resolver=_public_dns([]), sockets=sockets)
+    assert isinstance(failure("http://images.example.com/cat.png", settings), httpcore.ConnectError)
+    assert sockets.asked == [PUBLIC], "no retry: the deadline is for one attempt per hop"
+
+
+def test_the_resolver_is_bounded_by_the_download_deadline():
+    given = []
+
+    def factory(deadline):
+        given.append(deadline)
+        return _public_dns([])(deadline)
+
+    failure(
+        "http://images.example.com/cat.png", FetchSettings(timeout_s=5.0, resolver=factory, sockets=RelaySockets({}))
+    )
+    assert len(given) == 1 and isinstance(given[0], fetch.fetch_net.Deadline)
+    assert 4.0 < given[0].remaining() <= 5.0
+
+
+def test_reasons_for_the_log_are_short_and_name_the_error():
+    assert fetch._reason(TimeoutError()) == "TimeoutError"
+    assert fetch._reason(fetch.FetchFailed("x" * 300)) == "FetchFailed: " + "x" * 200
+    assert fetch._reason(fetch.FetchFailed("not a public address")) == "FetchFailed: not a public address"
+
+
+def test_a_redirect_without_a_location_and_a_huge_length_are_named(server):
+    server.routes["/moved"] = fs.status(302)
+    server.routes["/huge"] = fs.declared(10**12)
+    settings = allowing(server)
+    assert str(failure(server.url("/moved"), settings)) == "HTTP 302 without a Location"
+    assert str(failure(server.url("/huge"), settings)) == (
+        f"Content-Length 1000000000000 is over the {settings.max_bytes}-byte cap"
+    )
+
+
+def test_the_format_check_reads_only_the_first_twelve_bytes_of_any_start():
+    assert fetch.looks_like_image(b"RIFF\x10\x00\x00\x00WEBPVP8 \x00\x00")
+    assert fetch.looks_like_image(b"\x00\x00\x00\x18ftypavif\x00\x00\x00\x00")
