@@ -184,3 +184,14 @@ def test_freed_image_memory_goes_back_to_the_os_on_glibc(monkeypatch):
     monkeypatch.setattr(budget_module.sys, "platform", "darwin")
     assert budget_module.release_large_blocks_to_the_os() is False
     assert len(calls) == 1, "nothing is called outside Linux"
+
+
+def test_without_a_usable_libc_the_threshold_is_left_alone(monkeypatch):
+    from models.vision_utils import budget as budget_module
+
+    def no_libc(name):
+        raise OSError("no C library here")
+
+    monkeypatch.setattr(budget_module.ctypes, "CDLL", no_libc)
+    monkeypatch.setattr(budget_module.sys, "platform", "linux")
+    assert budget_module.release_large_blocks_to_the_os() is False

@@ -59,3 +59,7 @@ def test_image_rule_counts_every_image_as_at_least_one_block():
     assert per_pixel.tokens(1, 1) == 1 + 2
     assert per_pixel.tokens(0, 0) == 1 + 2, "a degenerate size still counts one block"
     assert per_pixel.tokens(3, 2) == 6 + 2
+
+
+def test_image_rule_keys_left_out_of_the_yaml_keep_their_defaults():
+    assert ImageTokenRule.from_config({"max_tokens": 100}) == ImageTokenRule(patch_px=32, min_tokens=4, max_tokens=100)
