@@ -73,7 +73,7 @@ models/vision_utils/sizing.py     | image_sizing* image* images* | *
 models/vision_utils/plan.py       | image_cost* image* images* | *
 models/vision_utils/budget.py     | image_budget*             | *
 models/vision_utils/cache.py      | image* images* cache*     | *
-models/vision_utils/content.py    | image_tokens* image* vision* | estimate_image_tokens inline_base64 is_forwardable_url detail_of
+models/vision_utils/content.py    | image_tokens* image* vision* fetch_policy* | estimate_image_tokens inline_base64 is_forwardable_url detail_of
 models/vision_utils/images.py     | images* image*            | *
 models/vision_utils/policy.py     | policy* vision* images* image* | *
 models/vision_utils/tokens.py     | tokens* vision* image_tokens* | *

@@ -43,6 +43,7 @@ def b64(raw: bytes) -> str:
 
 
 HIGH = ImagePromptMessageContent.DETAIL.HIGH  # the SDK's default is low
+LOW = ImagePromptMessageContent.DETAIL.LOW
 
 
 def part(raw: bytes, mime: str = "image/jpeg", **fields) -> ImagePromptMessageContent:
@@ -198,3 +199,51 @@ def test_only_the_first_frame_is_read(monkeypatch, raw, plugin, method):
     result = prepare_image(raw, ImageLimits())
     assert max(frames, default=0) <= 1, f"frames up to {max(frames)} were read"
     assert (result.width, result.height) == (64, 64)
+
+
+def test_the_base64_of_a_data_uri_starts_after_its_first_comma_and_is_not_copied():
+    from models.vision_utils.content import inline_base64
+
+    def url_part(url: str) -> ImagePromptMessageContent:
+        return ImagePromptMessageContent(format="png", mime_type="image/png", url=url, detail=HIGH)
+
+    uri = "data:image/png;base64,QUJD,REVG"  # RFC 2397: the data begins after the first comma
+    text, offset = inline_base64(url_part(uri))
+    assert text is uri and offset == len("data:image/png;base64,")
+    assert inline_base64(url_part("data:image/png;base64")) == ("", 0), "no data at all"
+    assert inline_base64(url_part("https://example.com/a.png")) is None
+    assert inline_base64(part(b"raw")) == (b64(b"raw"), 0)
+
+
+def test_detail_is_low_only_when_dify_says_low():
+    from models.vision_utils.content import detail_of
+
+    assert detail_of(part(b"x")) == "high"
+    low = ImagePromptMessageContent(format="png", mime_type="image/png", base64_data="", detail=LOW)
+    assert detail_of(low) == "low"
+
+
+def test_the_cache_bounds_are_inclusive():
+    cache.clear()
+    limits = ImageLimits()
+    made = []
+
+    def prepare_of(size):
+        def prepare(raw, fit):
+            made.append(raw)
+            return prepared(size)
+
+        return prepare
+
+    quarter = cache.MAX_CACHED_BYTES // 4  # 16 MiB: the largest entry kept
+    for number in range(4):
+        cache.cached(b"q%d" % number, limits, prepare_of(quarter))
+    assert cache.held_bytes() == cache.MAX_CACHED_BYTES, "exactly full: nothing evicted"
+    for number in range(4):
+        cache.cached(b"q%d" % number, limits, prepare_of(1))
+    assert len(made) == 4, "all four came from the cache"
+    cache.clear()
+    cache.cached(b"over", limits, prepare_of(quarter + 1))
+    cache.cached(b"over", limits, prepare_of(quarter + 1))
+    assert made[4:] == [b"over", b"over"] and cache.held_bytes() == 0, "one byte over a quarter: never kept"
+    cache.clear()
