@@ -86,7 +86,9 @@ def window_end(tokens: Sequence[int], costs: Sequence[int], start: int, window_t
         end += 1
     end = max(end, start + 1)  # a single token dearer than the window still has to go somewhere
     enc = encoding()
-    for candidate in range(end, max(start, end - 3), -1):
+    # A character is at most 4 UTF-8 bytes, so at most 4 byte tokens: a cut inside one is at most
+    # 3 tokens past its start, and 4 candidates (end, end-1, end-2, end-3) always reach a boundary.
+    for candidate in range(end, max(start, end - 4), -1):
         if candidate == len(tokens) or _whole_characters(enc.decode_bytes(tokens[start:candidate])):
             return candidate
     return end

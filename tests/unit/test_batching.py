@@ -79,6 +79,11 @@ def test_numbers_are_windowed_by_digits():
 def test_windows_never_cut_a_character_apart():
     # Each 👍 is three byte tokens; a window of 4 tokens must stop after the first whole one.
     assert split_into_pieces(["👍👍👍"], window_tokens=4) == [Piece(0, "👍", 3)] * 3
+    # CJK Extension B characters are four byte tokens each (UTF-8's longest): a window of 7 ends
+    # three tokens into the second one, and must step back all three.
+    ext_b = "\U00020080"
+    assert len(encoding().encode_ordinary(ext_b)) == 4
+    assert split_into_pieces([ext_b * 3], window_tokens=7) == [Piece(0, ext_b, 4)] * 3
 
 
 def test_a_token_dearer_than_the_window_still_goes_out_alone():
