@@ -9,13 +9,14 @@ import re
 import subprocess
 import sys
 import textwrap
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from models.vision_utils import plan as cost
-from models.vision_utils.header import ImageError, check_tiff_directory, jpeg_layout, open_header
+from models.vision_utils.header import ImageError, JpegLayout, check_tiff_directory, jpeg_layout, open_header
 from models.vision_utils.images import prepare_image
 from models.vision_utils.plan import costed_plan, decode_cost, decode_plan, pixel_bytes
 from models.vision_utils.sizing import ImageLimits
@@ -231,3 +232,47 @@ def test_open_header_sees_no_pixels_for_hostile_headers():
         with pytest.raises(ImageError, match=r"too many pixels|the limit is"):
             open_header(make())
     assert Image.open(io.BytesIO(hostile.zero_png(10, 10))).size == (10, 10)
+
+
+def test_plans_name_every_field():
+    # A 6000x4000 PNG: decoded whole, box-reduced by 4 to 1500x1000 (within 70 % of 2048 px: final).
+    png = cost.plan_for((6000, 4000), None, LIMITS)
+    assert png == cost.DecodePlan((6000, 4000), 1, 4, (6000, 4000), (1500, 1000), (1500, 1000), 0)
+    # A lossless (SOF3) JPEG cannot be scaled by libjpeg and keeps its coefficients.
+    lossless = JpegLayout(scalable=False, buffered=True, sampling=((1, 1),))
+    plan = cost.plan_for((6000, 4000), lossless, LIMITS)
+    assert plan == cost.DecodePlan(
+        (6000, 4000), 1, 4, (6000, 4000), (1500, 1000), (1500, 1000), lossless.coefficient_bytes(6000, 4000)
+    )
+    assert plan.coefficient_bytes == 750 * 500 * 128
+
+
+def test_refusals_describe_the_format_that_costs():
+    webp = encode(Image.effect_noise((4000, 4000), 50).convert("RGB"), "WEBP", quality=30)
+    image = open_header(webp)
+    with pytest.raises(ImageError) as refused:
+        costed_plan(image, webp, LIMITS, 10 * MIB)
+    assert "decoding this WEBP (RGB) would need about" in str(refused.value)
+    buffered = cost.DecodePlan((10, 10), 1, 1, (10, 10), (10, 10), (10, 10), 1000)
+    plain = cost.DecodePlan((10, 10), 1, 1, (10, 10), (10, 10), (10, 10), 0)
+    progressive = SimpleNamespace(info={"progressive": 1}, format="JPEG", mode="RGB")
+    multi_scan = SimpleNamespace(info={}, format="JPEG", mode="RGB")
+    assert cost.describe(progressive, buffered) == "progressive JPEG"
+    assert cost.describe(multi_scan, buffered) == "multi-scan JPEG"
+    assert cost.describe(SimpleNamespace(info={}, format="PNG", mode="RGBA"), plain) == "PNG (RGBA)"
+    assert cost.describe(SimpleNamespace(info={}, format=None, mode="RGB"), plain) == "image"
+
+
+def test_a_non_jpeg_whose_bytes_look_like_a_jpeg_marker_is_not_read_as_one():
+    # A BMP's file-size field sits right after "BM": sized 0x0010C2FF, its bytes 2-5 read as a JPEG
+    # progressive frame marker with a 16-byte segment. Only JPEG files get the JPEG layout.
+    bmp = bytearray(encode(photo(300, 200), "BMP"))
+    size = 0x0010C2FF
+    bmp += b"\x00" * (size - len(bmp))
+    bmp[2:6] = size.to_bytes(4, "little")
+    assert jpeg_layout(bytes(bmp)).buffered, "read as a JPEG, these bytes would claim buffers"
+    image = open_header(bytes(bmp))
+    assert image.format == "BMP"
+    assert decode_plan(image, bytes(bmp), LIMITS).coefficient_bytes == 0
+    plan, _ = costed_plan(image, bytes(bmp), LIMITS, 384 * MIB)
+    assert plan.coefficient_bytes == 0
