@@ -9,8 +9,8 @@ import re
 import subprocess
 import sys
 import textwrap
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image
