@@ -9,11 +9,12 @@ bytes; field types 1-12, 13 IFD, 16-18 the 8-byte BigTIFF types).
 from __future__ import annotations
 
 import base64
+import io
 import struct
 from types import SimpleNamespace
 
 import pytest
-from PIL import Image
+from PIL import Image, TiffImagePlugin
 
 from models.vision_utils import header
 from models.vision_utils.header import (
@@ -260,3 +261,29 @@ def test_a_png_header_is_read_from_the_first_prefix_only():
     assert len(png) > 4 * header.HEADER_PREFIX_BYTES
     image, prefix = header_from_base64(base64.b64encode(png).decode())
     assert image.size == (600, 600) and len(prefix) == header.HEADER_PREFIX_BYTES // 3 * 3  # whole quads
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_only_the_declared_entries_are_checked_and_never_past_the_end(big):
+    # A real file's directory is followed by other data: bytes that would read as a huge entry
+    # after the declared ones do not count, and an over-claimed count stops at the file's end.
+    huge_after = tiff([(256, 3, 1)], big=big)[:-8] + struct.pack("<HHQQ" if big else "<HHII", 273, 4, 10**9, 0)
+    check_tiff_directory(huge_after + b"\x00" * 8)
+    check_tiff_directory(tiff([(256, 3, 1), (257, 3, 1)], big=big, count=2**64 - 1 if big else 0xFFFF))
+
+
+def test_warnings_other_than_the_bomb_warning_do_not_refuse_an_image():
+    # Pillow only warns ("Truncated File Read") about a text tag pointing past the end of a TIFF.
+    buffer = io.BytesIO()
+    directory = TiffImagePlugin.ImageFileDirectory_v2()
+    directory[305] = "a software name long enough to be stored apart"
+    photo(16, 16).save(buffer, "TIFF", tiffinfo=directory)
+    raw = bytearray(buffer.getvalue())
+    (offset,) = struct.unpack_from("<I", raw, 4)
+    (count,) = struct.unpack_from("<H", raw, offset)
+    for index in range(count):
+        tag, kind, values, _ = struct.unpack_from("<HHII", raw, offset + 2 + 12 * index)
+        if tag == 305:
+            struct.pack_into("<HHII", raw, offset + 2 + 12 * index, tag, kind, values, len(raw) + 1000)
+    with pytest.warns(UserWarning, match="Truncated File Read"):
+        assert open_header(bytes(raw)).size == (16, 16)
