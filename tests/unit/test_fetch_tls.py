@@ -13,6 +13,7 @@ from pathlib import Path
 import httpcore
 import pytest
 
+from models.vision_utils import fetch as fetch_module
 from models.vision_utils.fetch import FetchSettings, download
 from tests import fetch_servers as fs
 from tests.unit.test_fetch import PNG, PUBLIC, RelaySockets
@@ -71,3 +72,43 @@ def test_an_untrusted_certificate_is_refused(tls_server):
     with pytest.raises(httpcore.ConnectError, match=r"CERTIFICATE_VERIFY_FAILED.*self-signed"):
         download(f"https://{NAME}/cat.png", settings)
     assert tls_server.seen.request_lines == [], "no request was sent over the unverified connection"
+
+
+@pytest.fixture(scope="module")
+def loopback_certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed certificate for the address 127.0.0.1 (an https proxy's)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("proxy-tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_an_https_proxy_is_reached_over_verified_tls(loopback_certificate, monkeypatch):
+    cert, key = loopback_certificate
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    proxy = fs.ScriptedServer(tls=context)
+    proxy.default = fs.image(PNG)  # answers the absolute-form request as if it had fetched it
+    resolver = lambda deadline: lambda host, port: [ip_address(PUBLIC)]  # noqa: E731
+    settings = FetchSettings(
+        timeout_s=5.0, resolver=resolver, proxy_env={"HTTP_PROXY": f"https://127.0.0.1:{proxy.port}"}
+    )
+    try:
+        fetch_module._ssl_context.cache_clear()
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        with pytest.raises(httpcore.ConnectError):  # the proxy's certificate is not trusted yet
+            download(f"http://{NAME}/cat.png", settings)
+        assert proxy.seen.request_lines == []
+        fetch_module._ssl_context.cache_clear()
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the operator's extra trust (README)
+        assert download(f"http://{NAME}/cat.png", settings) == PNG
+        assert proxy.seen.request_lines == [f"GET http://{NAME}/cat.png HTTP/1.1"]
+    finally:
+        fetch_module._ssl_context.cache_clear()
+        proxy.stop()
