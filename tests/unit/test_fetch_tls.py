@@ -96,8 +96,12 @@ def test_an_https_proxy_is_reached_over_verified_tls(loopback_certificate, monke
     proxy = fs.ScriptedServer(tls=context)
     proxy.default = fs.image(PNG)  # answers the absolute-form request as if it had fetched it
     resolver = lambda deadline: lambda host, port: [ip_address(PUBLIC)]  # noqa: E731
+    # The targets' trust (settings.ssl_context) is not the proxy's: the proxy is operator configuration.
     settings = FetchSettings(
-        timeout_s=5.0, resolver=resolver, proxy_env={"HTTP_PROXY": f"https://127.0.0.1:{proxy.port}"}
+        timeout_s=5.0,
+        resolver=resolver,
+        proxy_env={"HTTP_PROXY": f"https://127.0.0.1:{proxy.port}"},
+        ssl_context=ssl.create_default_context(),
     )
     try:
         fetch_module._ssl_context.cache_clear()
