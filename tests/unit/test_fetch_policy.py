@@ -165,3 +165,10 @@ def test_a_slow_dns_lookup_ends_at_the_deadline(monkeypatch):
     with pytest.raises(fetch_net.DeadlineExceeded):
         resolve("slow.example.com", 80)
     assert calls == ["slow.example.com"]
+
+
+def test_an_allowlist_entry_with_port_443_also_keeps_its_host_from_being_forwarded():
+    allowlist, _ = ssrf.parse_allowlist("files.example.com:443")
+    assert not is_forwardable_url("https://files.example.com/cat.png", allowlist)
+    assert not is_forwardable_url("https://files.example.com:443/cat.png", allowlist)
+    assert is_forwardable_url("https://images.example.com/cat.png", allowlist)
