@@ -170,3 +170,31 @@ def test_the_encoder_steps_down_formats_quality_and_size():
     with pytest.raises(ImageError) as refused:
         images._encode(noise, lossless=False, limits=ImageLimits(max_bytes=200))
     assert str(refused.value) == "the image cannot be compressed below 0.0 MB"
+
+
+def test_the_graphic_sample_picks_pixels_it_does_not_blend_them():
+    # 2,000 colours scattered at random: the nearest-pixel sample sees at most 2,000 of them; a
+    # blending resize would invent tens of thousands and call this graphic a photo.
+    import random
+
+    rng = random.Random(7)
+    palette = [(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(2000)]
+    scattered = Image.new("RGB", (512, 512))
+    scattered.putdata([palette[rng.randrange(2000)] for _ in range(512 * 512)])
+    assert images.looks_like_graphic(scattered)
+
+
+def test_a_small_plain_jpeg_passes_through_and_a_cmyk_one_does_not():
+    plain = encode(photo(64, 48), "JPEG")
+    sent = prepare_image(plain, ImageLimits())
+    assert not sent.converted and sent.data == plain
+    cmyk = encode(photo(64, 48).convert("CMYK"), "JPEG")
+    sent = prepare_image(cmyk, ImageLimits())
+    assert sent.converted and Image.open(io.BytesIO(sent.data)).mode == "RGB"
+
+
+def test_the_working_mode_is_reached_even_without_reduction():
+    palette = Image.new("RGB", (40, 30), (200, 100, 50)).convert("P")
+    assert images._to_working_mode(palette, 1).mode == "RGB"
+    grey = Image.new("L", (40, 30))
+    assert images._to_working_mode(grey, 1) is grey
