@@ -198,3 +198,21 @@ def test_the_working_mode_is_reached_even_without_reduction():
     assert images._to_working_mode(palette, 1).mode == "RGB"
     grey = Image.new("L", (40, 30))
     assert images._to_working_mode(grey, 1) is grey
+
+
+def test_an_animation_is_never_passed_through_even_when_it_fits():
+    frames = [Image.new("RGB", (32, 24), colour) for colour in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    for fmt in ("PNG", "WEBP"):
+        buffer = io.BytesIO()
+        frames[0].save(buffer, fmt, save_all=True, append_images=frames[1:], duration=100, loop=0)
+        sent = prepare_image(buffer.getvalue(), ImageLimits())
+        assert sent.converted, fmt
+        out = Image.open(io.BytesIO(sent.data))
+        assert getattr(out, "n_frames", 1) == 1 and out.convert("RGB").getpixel((1, 1))[0] > 200, "first frame only"
+
+
+def test_a_lossless_encoding_of_exactly_the_cap_is_kept():
+    graphic = Image.new("RGB", (300, 200), (250, 250, 250))
+    exact = len(images._save(graphic, "PNG", optimize=False, compress_level=6))
+    kept = images._encode(graphic, lossless=True, limits=ImageLimits(max_bytes=exact))
+    assert kept.mime == "image/png" and len(kept.data) == exact and kept.converted is True
