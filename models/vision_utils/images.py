@@ -146,16 +146,17 @@ def _may_pass_through(image: Image.Image, raw_len: int, limits: ImageLimits) -> 
 
 
 def _metadata_free(image: Image.Image) -> bool:
-    """After load(): PNG text chunks after the pixels are only known once the file was read."""
-    return not (set(image.info) - _HARMLESS_INFO) and not getattr(image, "text", None)
+    """After load(): PNG text chunks after the pixels are only in `info` once the file was read."""
+    return not (set(image.info) - _HARMLESS_INFO)
 
 
 def _convert(image: Image.Image, plan: DecodePlan, limits: ImageLimits) -> PreparedImage:
     source_format = image.format
     if plan.draft_scale > 1:
-        image.draft("CMYK" if image.mode == "CMYK" else "RGB", draft_request(image.size, plan.draft_scale))
+        # Same mode: draft() is asked to scale only (it never converts CMYK, and RGB stays RGB).
+        image.draft(image.mode, draft_request(image.size, plan.draft_scale))
     image.load()
-    orientation = image.getexif().get(0x0112, 1)
+    orientation = image.getexif().get(0x0112)
     image = _to_working_mode(image, plan.reduce_factor)
     if orientation in _ORIENTATION:
         image = image.transpose(_ORIENTATION[orientation])
@@ -209,7 +210,7 @@ def _strip_converter(image: Image.Image) -> Callable[[Image.Image], Image.Image]
     if mode == "P":
         target = "RGBA" if "transparency" in image.info else "RGB"
         return lambda strip: strip.convert(target)
-    if mode in ("PA", "LA", "La", "RGBa"):
+    if mode in ("PA", "LA", "RGBa"):
         return lambda strip: strip.convert("RGBA")
     return lambda strip: strip.convert("RGB")
 
@@ -249,7 +250,7 @@ def _encode(image: Image.Image, lossless: bool, limits: ImageLimits) -> Prepared
     has_alpha = image.mode == "RGBA"
     for attempt in range(4):
         if lossless:
-            data = _save(image, "PNG", optimize=False, compress_level=6)
+            data = _save(image, "PNG")  # Pillow's defaults: zlib level 6, no optimize pass
             if len(data) <= limits.max_bytes:
                 return PreparedImage(data, "image/png", *image.size, converted=True)
         lossy = "WEBP" if has_alpha else "JPEG"

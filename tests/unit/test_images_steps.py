@@ -213,6 +213,29 @@ def test_an_animation_is_never_passed_through_even_when_it_fits():
 
 def test_a_lossless_encoding_of_exactly_the_cap_is_kept():
     graphic = Image.new("RGB", (300, 200), (250, 250, 250))
-    exact = len(images._save(graphic, "PNG", optimize=False, compress_level=6))
+    exact = len(images._save(graphic, "PNG"))
     kept = images._encode(graphic, lossless=True, limits=ImageLimits(max_bytes=exact))
     assert kept.mime == "image/png" and len(kept.data) == exact and kept.converted is True
+
+
+def test_a_text_chunk_after_the_pixels_is_metadata_too():
+    import struct
+    import zlib
+
+    raw = encode(photo(8, 8), "PNG")
+    data = b"Author\x00someone"
+    chunk = struct.pack(">I", len(data)) + b"tEXt" + data + struct.pack(">I", zlib.crc32(b"tEXt" + data))
+    late_text = raw[:-12] + chunk + raw[-12:]  # just before IEND
+    sent = prepare_image(late_text, ImageLimits())
+    assert sent.converted and b"someone" not in sent.data
+
+
+def test_the_encoder_gives_up_after_three_shrinks():
+    noise = Image.effect_noise((600, 600), 80).convert("RGB")
+    last = noise
+    for _ in range(3):  # 600 -> 450 -> 337 -> 252
+        last = last.resize((last.width * 3 // 4, last.height * 3 // 4), Image.Resampling.LANCZOS)
+    smallest = len(images._save(last, "JPEG", quality=45))
+    assert images._encode(noise, lossless=False, limits=ImageLimits(max_bytes=smallest)).width == 252
+    with pytest.raises(ImageError, match="cannot be compressed"):
+        images._encode(noise, lossless=False, limits=ImageLimits(max_bytes=smallest - 1))
