@@ -239,3 +239,10 @@ def test_the_encoder_gives_up_after_three_shrinks():
     assert images._encode(noise, lossless=False, limits=ImageLimits(max_bytes=smallest)).width == 252
     with pytest.raises(ImageError, match="cannot be compressed"):
         images._encode(noise, lossless=False, limits=ImageLimits(max_bytes=smallest - 1))
+
+
+def test_a_truncated_image_is_named_corrupt_or_truncated():
+    raw = encode(photo(400, 300), "JPEG")
+    with pytest.raises(ImageError) as refused:
+        prepare_image(raw[: len(raw) // 2], ImageLimits())
+    assert str(refused.value).startswith("the image data is corrupt or truncated (")
