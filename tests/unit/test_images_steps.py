@@ -246,3 +246,10 @@ def test_a_truncated_image_is_named_corrupt_or_truncated():
     with pytest.raises(ImageError) as refused:
         prepare_image(raw[: len(raw) // 2], ImageLimits())
     assert str(refused.value).startswith("the image data is corrupt or truncated (")
+
+
+def test_quality_steps_down_before_the_size_does():
+    noise = Image.effect_noise((600, 600), 80).convert("RGB")
+    q65 = len(encode(noise, "JPEG", quality=65))  # encoded here, not by the code under test
+    kept = images._encode(noise, lossless=False, limits=ImageLimits(max_bytes=q65))
+    assert (kept.width, kept.height) == (600, 600) and len(kept.data) == q65
