@@ -21,19 +21,23 @@ from tests.unit.test_fetch import PNG, PUBLIC, RelaySockets
 NAME = "images.example.com"
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory) -> tuple[Path, Path]:
-    """A self-signed certificate for NAME, made with the openssl command line."""
+def self_signed(folder: Path, common_name: str, alt_name: str) -> tuple[Path, Path]:
+    """A self-signed certificate and its key, made with the openssl command line."""
     if shutil.which("openssl") is None:
         pytest.skip("the openssl command is needed to make a test certificate")
-    folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={NAME}",
-         "-addext", f"subjectAltName=DNS:{NAME}", "-keyout", str(key), "-out", str(cert)],
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={common_name}",
+         "-addext", f"subjectAltName={alt_name}", "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     return cert, key
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """For NAME."""
+    return self_signed(tmp_path_factory.mktemp("tls"), NAME, f"DNS:{NAME}")
 
 
 @pytest.fixture
@@ -76,17 +80,8 @@ def test_an_untrusted_certificate_is_refused(tls_server):
 
 @pytest.fixture(scope="module")
 def loopback_certificate(tmp_path_factory) -> tuple[Path, Path]:
-    """A self-signed certificate for the address 127.0.0.1 (an https proxy's)."""
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is needed to make a test certificate")
-    folder = tmp_path_factory.mktemp("proxy-tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    return cert, key
+    """For the address 127.0.0.1 (an https proxy's)."""
+    return self_signed(tmp_path_factory.mktemp("proxy-tls"), "127.0.0.1", "IP:127.0.0.1")
 
 
 def test_an_https_proxy_is_reached_over_verified_tls(loopback_certificate, monkeypatch):

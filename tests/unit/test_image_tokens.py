@@ -149,17 +149,23 @@ def prepared(size: int) -> PreparedImage:
     return PreparedImage(b"x" * size, "image/jpeg", 1, 1, converted=True)
 
 
+def recording_prepare(made: list[bytes], size: int):
+    """A converter stand-in that records each image it is asked to convert."""
+
+    def prepare(raw, fit):
+        made.append(raw)
+        return prepared(size)
+
+    return prepare
+
+
 def test_the_conversion_cache_holds_at_most_64_mb_and_forgets_the_oldest_first():
     cache.clear()
     limits = ImageLimits()
     made = []
 
     def make(size):
-        def prepare(raw, fit):
-            made.append(raw)
-            return prepared(size)
-
-        return prepare
+        return recording_prepare(made, size)
 
     for number in range(5):  # 5 x 15 MB: only four fit in 64 MB
         cache.cached(b"image %d" % number, limits, make(15 * 2**20))
@@ -229,11 +235,7 @@ def test_the_cache_bounds_are_inclusive():
     made = []
 
     def prepare_of(size):
-        def prepare(raw, fit):
-            made.append(raw)
-            return prepared(size)
-
-        return prepare
+        return recording_prepare(made, size)
 
     quarter = cache.MAX_CACHED_BYTES // 4  # 16 MiB: the largest entry kept
     for number in range(4):
