@@ -14,7 +14,7 @@ from models.vision_utils.budget import IMAGE_MEMORY
 from models.vision_utils.fetch import allowed_file_hosts, fetch_image
 from models.vision_utils.header import header_from_base64, open_header
 from models.vision_utils.image_url import MalformedURL, parse_image_url
-from models.vision_utils.images import ImageError, ImageLimits, PreparedImage, prepare_image
+from models.vision_utils.images import ImageError, ImageLimits, PreparedImage, prepare_opened
 from models.vision_utils.offload import run_blocking
 from models.vision_utils.plan import costed_plan, sent_size
 from models.vision_utils.policy import ImagePolicy
@@ -67,10 +67,9 @@ def prepare_within_budget(raw: bytes, limits: ImageLimits) -> PreparedImage:
     and no decoded pixels; the reservation is returned when the converted image is back.
     """
     image = open_header(raw)
-    _, cost = costed_plan(image, raw, limits, IMAGE_MEMORY.capacity)
-    image.close()
+    plan, cost = costed_plan(image, raw, limits, IMAGE_MEMORY.capacity)
     with IMAGE_MEMORY.reserve(cost):
-        return run_blocking(prepare_image, raw, limits)
+        return run_blocking(prepare_opened, image, raw, plan, limits)
 
 
 def prepare_part(part: ImagePromptMessageContent, limits: ImageLimits) -> PreparedImage:

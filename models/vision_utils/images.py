@@ -44,6 +44,7 @@ __all__ = [
     "looks_like_graphic",
     "open_header",
     "prepare_image",
+    "prepare_opened",
     "sent_size",
     "shrink_plan",
 ]
@@ -124,6 +125,12 @@ def prepare_image(raw: bytes, limits: ImageLimits) -> PreparedImage:
     """Validate, normalise and fit one image; raises ImageError for anything unusable."""
     image = open_header(raw)
     plan, _ = costed_plan(image, raw, limits, IMAGE_MEMORY.capacity)
+    return prepare_opened(image, raw, plan, limits)
+
+
+def prepare_opened(image: Image.Image, raw: bytes, plan: DecodePlan, limits: ImageLimits) -> PreparedImage:
+    """`prepare_image` for an image whose header is open and whose plan is costed (by a caller
+    that reserved that cost first); no pixel has been decoded yet."""
     try:
         if _may_pass_through(image, len(raw), limits):
             image.load()  # a truncated file must fail here, not at the model; bounded by the limits
