@@ -5,6 +5,7 @@ only the first frame of an animation is read."""
 from __future__ import annotations
 
 import base64
+from functools import partial
 
 import pytest
 from dify_plugin.entities.model.message import (
@@ -162,10 +163,8 @@ def recording_prepare(made: list[bytes], size: int):
 def test_the_conversion_cache_holds_at_most_64_mb_and_forgets_the_oldest_first():
     cache.clear()
     limits = ImageLimits()
-    made = []
-
-    def make(size):
-        return recording_prepare(made, size)
+    made: list[bytes] = []
+    make = partial(recording_prepare, made)
 
     for number in range(5):  # 5 x 15 MB: only four fit in 64 MB
         cache.cached(b"image %d" % number, limits, make(15 * 2**20))
@@ -232,10 +231,8 @@ def test_detail_is_low_only_when_dify_says_low():
 def test_the_cache_bounds_are_inclusive():
     cache.clear()
     limits = ImageLimits()
-    made = []
-
-    def prepare_of(size):
-        return recording_prepare(made, size)
+    made: list[bytes] = []
+    prepare_of = partial(recording_prepare, made)
 
     quarter = cache.MAX_CACHED_BYTES // 4  # 16 MiB: the largest entry kept
     for number in range(4):
