@@ -1,4 +1,4 @@
-"""Provider credentials -> one normalised AtlasCloud connection and the shared openai client.
+"""Provider credentials -> one normalised AtlasCloud connection and its shared HTTP client.
 
 Every model type (LLM, embedding, rerank) reaches AtlasCloud only through `open_client`, so
 the base URL, auth header and User-Agent are decided here and nowhere else; timeouts and
@@ -13,10 +13,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
+
 from provider.user_errors import UserInputError
 
 if TYPE_CHECKING:
-    import openai
+    from provider.client import Client
 
 DEFAULT_ENDPOINT = "https://api.atlascloud.ai/v1"
 ATLASCLOUD_HOSTS = frozenset({"api.atlascloud.ai"})
@@ -94,11 +96,9 @@ def normalise_endpoint(raw: str | None) -> str:
 
 def _check_host_syntax(origin: str) -> None:
     """The HTTP client's own URL parser is the judge (it refuses e.g. octal IPv4 like 0177.0.0.1)."""
-    import httpx2
-
     try:
-        httpx2.URL(origin)
-    except (httpx2.InvalidURL, ValueError):
+        httpx.URL(origin)
+    except (httpx.InvalidURL, ValueError):
         raise EndpointError(f"The endpoint URL's host or port is not valid ({_EXAMPLE}).") from None
 
 
@@ -127,18 +127,23 @@ def connection_from_credentials(credentials: Mapping[str, object]) -> Connection
     return Connection(base_url=normalise_endpoint(str(credentials.get("endpoint_url") or "")), api_key=api_key)
 
 
-def open_client(connection: Connection) -> openai.OpenAI:
-    """The shared client; cached so repeated requests reuse pooled HTTPS connections."""
+def open_client(connection: Connection) -> Client:
+    """The shared client; cached so repeated requests reuse pooled HTTPS connections.
+    Retries are bounded by each invocation's time budget (provider/transport.py)."""
     return _cached_client(connection)
 
 
 @lru_cache(maxsize=32)
-def _cached_client(connection: Connection) -> openai.OpenAI:
-    import openai
+def _cached_client(connection: Connection) -> Client:
+    from provider.client import Client
 
-    return openai.OpenAI(
-        api_key=connection.api_key,
-        base_url=connection.base_url,
-        max_retries=0,  # retries are bounded by each invocation's time budget (provider/transport.py)
-        default_headers={"User-Agent": USER_AGENT, "X-Atlas-Client": "dify"},
-    )
+    return Client(connection.base_url, request_headers(connection))
+
+
+def request_headers(connection: Connection) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {connection.api_key}",
+        "Accept": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Atlas-Client": "dify",
+    }

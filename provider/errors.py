@@ -16,10 +16,11 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from dify_plugin.errors.model import (
     CredentialsValidateFailedError,
     InvokeAuthorizationError,
@@ -94,6 +95,25 @@ class UpstreamError(Exception):
     def status(self) -> int:
         """The HTTP status the code stands for (500 when it names none)."""
         return status_of_code(self.code)
+
+
+class StatusError(Exception):
+    """The server answered an HTTP error status; `body` is its JSON, else its text."""
+
+    def __init__(self, status: int, body: Any, headers: Mapping[str, str] | None = None, reason: str = "") -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.body = body
+        self.headers = headers if headers is not None else {}
+        self.reason = reason
+
+    @property
+    def request_id(self) -> str | None:
+        """AtlasCloud's `request_id` (top level, or inside OpenAI's `error`), else the x-request-id header."""
+        for holder in (self.body, self.body.get("error") if isinstance(self.body, dict) else None):
+            if isinstance(holder, dict) and isinstance(holder.get("request_id"), str) and holder["request_id"]:
+                return holder["request_id"]
+        return self.headers.get("x-request-id")
 
 
 class ReplyError(Exception):
@@ -195,9 +215,6 @@ def to_invoke_error(error: BaseException, connection: Connection | None = None) 
 
 
 def _classify(error: BaseException, label: str, secrets: tuple[str, ...]) -> InvokeError:
-    import httpx2
-    import openai
-
     if isinstance(error, InvokeError) and type(error) is not InvokeError:
         return error
     if isinstance(error, UserInputError):
@@ -210,17 +227,14 @@ def _classify(error: BaseException, label: str, secrets: tuple[str, ...]) -> Inv
         )
     if isinstance(error, BudgetExceeded):
         return InvokeConnectionError(str(error))
-    if isinstance(error, openai.APIStatusError):
-        message = readable(error.body) or error.response.reason_phrase or "no details"
-        request_id = error.body.get("request_id") if isinstance(error.body, dict) else None
-        return error_for_status(
-            error.status_code, message, request_id or error.response.headers.get("x-request-id"), label
-        )
-    if isinstance(error, openai.APITimeoutError | httpx2.TimeoutException):
+    if isinstance(error, StatusError):
+        message = readable(error.body) or error.reason or "no details"
+        return error_for_status(error.status, message, error.request_id, label)
+    if isinstance(error, httpx.TimeoutException):
         return InvokeConnectionError(
             f"{capitalised(label)} did not answer in time (timeout); retry, or check the network."
         )
-    if isinstance(error, openai.APIConnectionError | httpx2.TransportError):
+    if isinstance(error, httpx.TransportError):
         return InvokeConnectionError(
             f"Could not reach {label}, or the connection dropped; retry, or check the network."
         )
@@ -233,9 +247,7 @@ def _classify(error: BaseException, label: str, secrets: tuple[str, ...]) -> Inv
 
 def is_not_found(error: BaseException) -> bool:
     """The server answered 404: the model or route does not exist for this key."""
-    import openai
-
-    return isinstance(error, openai.NotFoundError) or (isinstance(error, UpstreamError) and error.status == 404)
+    return isinstance(error, StatusError | UpstreamError) and error.status == 404
 
 
 @contextmanager

@@ -15,12 +15,10 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from provider.errors import BudgetExceeded, capitalised
+import httpx
 
-if TYPE_CHECKING:
-    import httpx2
+from provider.errors import BudgetExceeded, StatusError, capitalised
 
 # Dify's daemon stops an invocation at 600 s; end ours first, with room for Dify's own work.
 TOTAL_BUDGET_S = float(os.environ.get("ATLASCLOUD_TOTAL_TIMEOUT_S") or 570.0)
@@ -50,12 +48,10 @@ class Deadline:
     def remaining(self) -> float:
         return self.expires_at - time.monotonic()
 
-    def timeout(self) -> httpx2.Timeout:
+    def timeout(self) -> httpx.Timeout:
         """An httpx timeout for one attempt: never longer than what is left of the budget."""
-        import httpx2
-
         left = max(self.remaining(), 0.001)
-        return httpx2.Timeout(min(READ_TIMEOUT_S, left), connect=min(CONNECT_TIMEOUT_S, left))
+        return httpx.Timeout(min(READ_TIMEOUT_S, left), connect=min(CONNECT_TIMEOUT_S, left))
 
     def exceeded(self) -> BudgetExceeded:
         return BudgetExceeded(
@@ -70,16 +66,14 @@ class Deadline:
 
 
 def is_retryable(error: BaseException) -> bool:
-    import openai
-
-    if isinstance(error, openai.APIStatusError):
-        return error.status_code in RETRY_STATUSES
-    return isinstance(error, openai.APIConnectionError)
+    if isinstance(error, StatusError):
+        return error.status in RETRY_STATUSES
+    return isinstance(error, httpx.TransportError)  # refused, dropped or timed out before a reply
 
 
 def with_retries[T](
     deadline: Deadline,
-    attempt: Callable[[httpx2.Timeout], T],
+    attempt: Callable[[httpx.Timeout], T],
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Run `attempt(timeout)` up to MAX_ATTEMPTS times within the deadline.
@@ -87,8 +81,6 @@ def with_retries[T](
     Only failures that cannot have been processed (connection errors, timeouts, 429, 5xx other
     than 504) are retried, with exponential backoff and jitter; 4xx are final.
     """
-    import openai
-
     for number in range(MAX_ATTEMPTS):
         deadline.check()
         try:
@@ -97,7 +89,7 @@ def with_retries[T](
             if not is_retryable(error) or number == MAX_ATTEMPTS - 1:
                 raise
             if deadline.remaining() < MIN_ATTEMPT_S:
-                if isinstance(error, openai.APITimeoutError):
+                if isinstance(error, httpx.TimeoutException):
                     raise deadline.exceeded() from None
                 raise
             sleep(min(BACKOFF_S * 2**number * (1 + random.random() / 2), deadline.remaining() - MIN_ATTEMPT_S))

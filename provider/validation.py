@@ -14,16 +14,15 @@ bad key, so any other refusal fails validation with the server's words.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import httpx
 from dify_plugin.errors.model import CredentialsValidateFailedError
 
+from provider.client import Client
 from provider.connection import Connection, open_client
-from provider.errors import capitalised, validation_failed
+from provider.errors import ReplyError, StatusError, capitalised, validation_failed
 from provider.transport import Deadline, with_retries
-
-if TYPE_CHECKING:
-    import openai
 
 # Validation is interactive: an administrator is waiting for the form to answer.
 VALIDATION_BUDGET_S = 60.0
@@ -32,8 +31,6 @@ _MODEL_REFUSALS = {400, 404, 422}
 
 def verify_api_key(connection: Connection, preferred_models: Sequence[str]) -> None:
     """Raise CredentialsValidateFailedError with an actionable message if the key is unusable."""
-    import openai
-
     deadline = Deadline.start(VALIDATION_BUDGET_S)
     client = open_client(connection)
     prefix = f"{capitalised(connection.label)} credentials check failed"
@@ -41,12 +38,12 @@ def verify_api_key(connection: Connection, preferred_models: Sequence[str]) -> N
         balance_url = connection.balance_url
         if balance_url:
             try:
-                with_retries(deadline, lambda t: client.get(balance_url, cast_to=object, options={"timeout": t}))
+                with_retries(deadline, lambda t: client.call(balance_url, None, t, method="GET"))
                 return
-            except openai.APIStatusError as error:
-                if error.status_code == 401:
+            except StatusError as error:
+                if error.status == 401:
                     raise
-            except (ValueError, TypeError):
+            except ReplyError:
                 pass  # a body we cannot read: inconclusive
         _verify_with_completion(client, deadline, preferred_models)
     except CredentialsValidateFailedError:
@@ -55,19 +52,17 @@ def verify_api_key(connection: Connection, preferred_models: Sequence[str]) -> N
         raise validation_failed(error, connection, prefix) from None
 
 
-def _verify_with_completion(client: openai.OpenAI, deadline: Deadline, preferred: Sequence[str]) -> None:
-    import openai
+def probe_request(model: str) -> dict[str, Any]:
+    """The smallest billed completion: proves a key, or that a model answers."""
+    return {"model": model, "messages": [{"role": "user", "content": "ping"}], "max_tokens": 16, "stream": False}
 
+
+def _verify_with_completion(client: Client, deadline: Deadline, preferred: Sequence[str]) -> None:
     model = pick_probe_model(client, deadline, preferred)
     try:
-        with_retries(
-            deadline,
-            lambda t: client.chat.completions.with_raw_response.create(
-                model=model, messages=[{"role": "user", "content": "ping"}], max_tokens=16, stream=False, timeout=t
-            ),
-        )
-    except openai.APIStatusError as error:
-        if not refuses_only_the_model(error.status_code, error.body, model):
+        with_retries(deadline, lambda t: client.call("/chat/completions", probe_request(model), t))
+    except StatusError as error:
+        if not refuses_only_the_model(error.status, error.body, model):
             raise
 
 
@@ -81,13 +76,11 @@ def refuses_only_the_model(status: int, body: Any, model: str) -> bool:
     return model.lower() in message.lower() or "model" in message.lower()
 
 
-def pick_probe_model(client: openai.OpenAI, deadline: Deadline, preferred: Sequence[str]) -> str:
+def pick_probe_model(client: Client, deadline: Deadline, preferred: Sequence[str]) -> str:
     """The first preferred model the endpoint lists as ready, else any listed one, else the first preferred."""
-    import openai
-
     try:
-        listed = client.get("/models", cast_to=object, options={"timeout": deadline.timeout()})
-    except (openai.APIError, ValueError, TypeError):
+        listed = client.call("/models", None, deadline.timeout(), method="GET")
+    except (StatusError, ReplyError, httpx.TransportError):
         listed = None
     entries = listed.get("data") if isinstance(listed, dict) else None
     ready = [

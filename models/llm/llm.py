@@ -30,6 +30,7 @@ from models.vision_utils.tokens import count_text
 from provider.connection import Connection, connection_from_credentials, open_client
 from provider.errors import guard, map_stream_errors
 from provider.transport import Deadline, with_retries
+from provider.validation import probe_request
 
 # A user-added model is checked with one tiny request; an administrator is waiting for the form.
 VALIDATION_BUDGET_S = 60.0
@@ -125,9 +126,7 @@ class AtlasCloudLargeLanguageModel(AtlasCloudModel, LargeLanguageModel):
             client = open_client(connection_from_credentials(credentials))
             with_retries(
                 Deadline.start(VALIDATION_BUDGET_S),
-                lambda timeout: client.chat.completions.with_raw_response.create(
-                    model=model, messages=[{"role": "user", "content": "ping"}], max_tokens=16, timeout=timeout
-                ),
+                lambda timeout: client.call("/chat/completions", probe_request(model), timeout),
             )
         except Exception as error:
             raise validation_failure(error, credentials, f"Model '{model}'") from None

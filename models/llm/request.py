@@ -85,7 +85,5 @@ def build_chat_request(
     fmt = response_format(parameters)
     if fmt:
         request["response_format"] = fmt
-    extra = reasoning_body(parameters)
-    if extra:
-        request["extra_body"] = extra
+    request.update(reasoning_body(parameters))
     return request

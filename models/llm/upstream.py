@@ -2,8 +2,8 @@
 
 The reply's bytes are decoded here (sse.py, dialect.py) rather than by the openai client's typed
 stream, which both rejects real dialects (bad JSON, `data: null`, arguments as objects) and costs
-most of the plugin's CPU per chunk. The openai client still sends the request and turns HTTP
-error statuses into typed exceptions.
+most of the plugin's CPU per chunk. provider/client.py sends the request and turns HTTP error
+statuses into StatusError.
 
 Streams are read by `ChatStream` on a thread of their own (a greenlet under the SDK's gevent):
 it drains the upstream as fast as it arrives, and each batch handed to Dify carries everything
@@ -19,16 +19,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import httpx
 
 from models.llm.dialect import Piece, piece_of
 from models.llm.sse import DONE, SSEDecoder, parse_data
+from provider.client import Client
 from provider.errors import ReplyError, UpstreamError, error_of_payload, readable
 from provider.transport import Deadline, with_retries
-
-if TYPE_CHECKING:
-    import httpx2
-    import openai
 
 _END = object()
 MAX_HOLD_S = 0.02
@@ -39,17 +38,12 @@ class _Failure:
         self.error = error
 
 
-def open_chat(client: openai.OpenAI, request: dict[str, Any], deadline: Deadline) -> httpx2.Response:
+def open_chat(client: Client, request: dict[str, Any], deadline: Deadline) -> httpx.Response:
     """Send the request (retried within the deadline) and return the response with its body unread."""
-
-    def attempt(timeout: httpx2.Timeout) -> httpx2.Response:
-        manager = client.chat.completions.with_streaming_response.create(**request, timeout=timeout)
-        return manager.__enter__().http_response  # the manager only defers the request; we close the response
-
-    return with_retries(deadline, attempt)
+    return with_retries(deadline, lambda timeout: client.open("/chat/completions", request, timeout))
 
 
-def _kind(response: httpx2.Response) -> str:
+def _kind(response: httpx.Response) -> str:
     content_type = response.headers.get("content-type", "").lower()
     if "html" in content_type:
         return "html"
@@ -100,7 +94,7 @@ def pieces_of_whole_body(body: bytes, content_type: str = "json") -> list[Piece]
     return [piece]
 
 
-def fetch_completion(client: openai.OpenAI, request: dict[str, Any], deadline: Deadline) -> list[Piece]:
+def fetch_completion(client: Client, request: dict[str, Any], deadline: Deadline) -> list[Piece]:
     """A blocking call: the whole reply, read within the deadline."""
     response = open_chat(client, request, deadline)
     try:
@@ -116,7 +110,7 @@ def fetch_completion(client: openai.OpenAI, request: dict[str, Any], deadline: D
 class ChatStream:
     """Reads one streamed reply on its own thread; `batches()` hands over what is waiting."""
 
-    def __init__(self, response: httpx2.Response, deadline: Deadline) -> None:
+    def __init__(self, response: httpx.Response, deadline: Deadline) -> None:
         self._response = response
         self._deadline = deadline
         self._items: deque[Any] = deque()

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from models.rerank.settings import RerankSettings
+from provider.client import Client
 from provider.transport import Deadline, with_retries
-
-if TYPE_CHECKING:
-    import openai
 
 
 class NativeRerankError(ValueError):
@@ -18,7 +15,7 @@ class NativeRerankError(ValueError):
 
 
 def rank_native(
-    client: openai.OpenAI,
+    client: Client,
     model: str,
     settings: RerankSettings,
     query: str,
@@ -30,7 +27,7 @@ def rank_native(
     body: dict = {"model": model, "query": query, "documents": list(docs), "return_documents": False}
     if top_n:
         body["top_n"] = top_n
-    reply = with_retries(deadline, lambda t: client.post("/rerank", body=body, cast_to=object, options={"timeout": t}))
+    reply = with_retries(deadline, lambda t: client.call("/rerank", body, t))
     results = reply.get("results") if isinstance(reply, dict) else None
     if not isinstance(results, list):
         raise NativeRerankError("the /rerank reply has no 'results' list")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dify_plugin.errors.model import InvokeServerUnavailableError
 
@@ -21,10 +21,8 @@ from models.rerank.parse import parse_scores
 from models.rerank.prompt import SCORES_SCHEMA, RankItem, doc_id, new_code, ranker_messages, truncate
 from models.rerank.settings import RerankSettings
 from models.vision_utils.tokens import count_text, encoding
+from provider.client import Client
 from provider.transport import Deadline
-
-if TYPE_CHECKING:
-    import openai
 
 FALLBACK_SCORE = 0.0
 DOC_TOKEN_BUDGET = 1024  # longer documents are graded on their first 1024 tokens
@@ -74,7 +72,7 @@ def clip(item: RankItem) -> RankItem:
 class Ranker:
     """Who grades, how, and by when: the same for every batch of one rerank call."""
 
-    client: openai.OpenAI
+    client: Client
     model: str
     settings: RerankSettings
     deadline: Deadline
@@ -92,7 +90,7 @@ def _grade(ranker: Ranker, query: RankItem, docs: Sequence[RankItem]) -> tuple[d
     if settings.structured_output:
         request["response_format"] = {"type": "json_schema", "json_schema": SCORES_SCHEMA}
     if settings.disable_thinking:
-        request["extra_body"] = {"thinking": {"type": "disabled"}}
+        request["thinking"] = {"type": "disabled"}
     # The same lenient reader as chat, so a ranker on any backend's dialect is understood.
     pieces = fetch_completion(ranker.client, request, ranker.deadline)
     reply = "".join(piece.content or piece.refusal for piece in pieces)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
+from array import array
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from models.text_embedding.batching import Piece
-from provider.errors import ReplyError
+from provider.client import Client
+from provider.errors import ReplyError, error_of_payload
 from provider.transport import Deadline, with_retries
 from provider.user_errors import UserInputError
-
-if TYPE_CHECKING:
-    import openai
 
 # Parallel requests per invoke; gevent turns these threads into cooperative greenlets.
 MAX_CONCURRENT_REQUESTS = 4
@@ -34,30 +35,61 @@ class BatchResult:
     tokens: int
 
 
+def embedding_request(model: str, texts: Sequence[str], dimensions: int | None) -> dict[str, Any]:
+    # base64 float32 is several times smaller than JSON floats; servers that ignore it send floats.
+    request: dict[str, Any] = {"model": model, "input": list(texts), "encoding_format": "base64"}
+    if dimensions:
+        request["dimensions"] = dimensions
+    return request
+
+
 def embed_batch(
-    client: openai.OpenAI, model: str, batch: Sequence[Piece], dimensions: int | None, deadline: Deadline
+    client: Client, model: str, batch: Sequence[Piece], dimensions: int | None, deadline: Deadline
 ) -> BatchResult:
-    # encoding_format is left to the openai client: it asks for base64 (several times smaller
-    # than JSON floats) and decodes it, or passes floats through if the server ignores it.
-    extra = {"dimensions": dimensions} if dimensions else {}
-    texts = [piece.text for piece in batch]
-    response = with_retries(deadline, lambda t: client.embeddings.create(model=model, input=texts, timeout=t, **extra))
-    rows = list(response.data or [])
-    if all(row.index is not None for row in rows):
-        rows.sort(key=lambda row: row.index)  # servers may answer out of order
-        positions = [row.index for row in rows]
+    request = embedding_request(model, [piece.text for piece in batch], dimensions)
+    reply = with_retries(deadline, lambda t: client.call("/embeddings", request, t))
+    vectors = vectors_of_reply(reply, len(batch))
+    usage = reply.get("usage") if isinstance(reply.get("usage"), dict) else {}
+    served = usage.get("total_tokens") or usage.get("prompt_tokens")
+    tokens = served if isinstance(served, int) and served > 0 else sum(piece.tokens for piece in batch)
+    return BatchResult(vectors, tokens)
+
+
+def vectors_of_reply(reply: Any, expected: int) -> list[list[float]]:
+    """The vectors of an OpenAI-style embeddings reply, in input order."""
+    error = error_of_payload(reply)
+    if error is not None:
+        raise error
+    rows = reply.get("data") if isinstance(reply, dict) else None
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise EmbeddingReplyError("its reply has no list of embeddings")
+    if all(isinstance(row.get("index"), int) for row in rows):
+        rows = sorted(rows, key=lambda row: row["index"])  # servers may answer out of order
+        positions = [row["index"] for row in rows]
     else:
-        positions = list(range(len(rows)))  # no indices at all: the server's order is all we have
-    if positions != list(range(len(batch))):
-        raise EmbeddingReplyError(f"it returned {len(rows)} vectors for {len(batch)} inputs")
-    vectors = [list(row.embedding) for row in rows]
-    usage = response.usage
-    served = (usage.total_tokens or usage.prompt_tokens) if usage else 0
-    return BatchResult(vectors, int(served or sum(piece.tokens for piece in batch)))
+        positions = list(range(len(rows)))  # no indices: the server's order is all we have
+    if positions != list(range(expected)):
+        raise EmbeddingReplyError(f"it returned {len(rows)} vectors for {expected} inputs")
+    return [vector_of(row.get("embedding")) for row in rows]
+
+
+def vector_of(embedding: Any) -> list[float]:
+    """A list of JSON numbers, or base64 little-endian float32 (what encoding_format=base64 asks for)."""
+    if isinstance(embedding, str):
+        try:
+            raw = base64.b64decode(embedding)
+        except (binascii.Error, ValueError):
+            raise EmbeddingReplyError("it returned an embedding that is not base64") from None
+        if len(raw) % 4:
+            raise EmbeddingReplyError("it returned a base64 embedding that is not float32")
+        return array("f", raw).tolist()
+    if isinstance(embedding, list) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in embedding):
+        return [float(value) for value in embedding]
+    raise EmbeddingReplyError("it returned an embedding that is neither numbers nor base64")
 
 
 def embed_all(
-    client: openai.OpenAI,
+    client: Client,
     model: str,
     batches: Sequence[Sequence[Piece]],
     dimensions: int | None,

@@ -5,7 +5,7 @@ The SDK writes the whole TextEmbeddingResult as ONE JSON line, and dify-plugin-d
 every session on it (internal/core/local_runtime/instance.go; serverless: serverless_runtime/io.go).
 Dify core sends `max_chunks` texts per call (api/core/rag/embedding/cached_embedding.py), so:
 
-1. Vectors are written compactly. The server sent float32 (base64) and the openai client widens it
+1. Vectors are written compactly. The server sent float32 (base64) and embed.py widens it
    to float64, whose JSON repr is 17 digits (~21 bytes a value). Nine significant digits always
    round-trip a float32, so each value becomes the float64 nearest to its 9-digit decimal, and
    pydantic writes that decimal: ~13.7 bytes a value for a unit vector, never more than 16

@@ -23,7 +23,7 @@ from models.text_embedding.batching import (
     plan_batches,
     split_into_pieces,
 )
-from models.text_embedding.embed import embed_all
+from models.text_embedding.embed import embed_all, embedding_request, vectors_of_reply
 from models.text_embedding.reply import check_reply_fits, compact
 from models.text_embedding.settings import customizable_embedding_schema, embedding_settings
 from models.vision_utils.tokens import count_text
@@ -81,12 +81,12 @@ class AtlasCloudTextEmbeddingModel(AtlasCloudModel, TextEmbeddingModel):
         try:
             settings = embedding_settings(credentials)
             connection = connection_from_credentials(credentials)
-            extra = {"dimensions": settings.dimensions} if settings.dimensions else {}
             client = open_client(connection)
-            with_retries(
-                Deadline.start(VALIDATION_BUDGET_S, connection.label),
-                lambda t: client.embeddings.create(model=model, input=["ping"], timeout=t, **extra),
+            request = embedding_request(model, ["ping"], settings.dimensions)
+            reply = with_retries(
+                Deadline.start(VALIDATION_BUDGET_S, connection.label), lambda t: client.call("/embeddings", request, t)
             )
+            vectors_of_reply(reply, 1)
         except Exception as error:
             if is_not_found(error):
                 raise CredentialsValidateFailedError(not_served(model, to_invoke_error(error, connection))) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 
-import httpx2
+import httpx
 import pytest
 
 from tests.replay.corpus import BY_NAME
@@ -20,8 +20,8 @@ def server() -> Iterator[ReplayServer]:
         yield replay
 
 
-def post(server: ReplayServer, stream: bool) -> httpx2.Response:
-    with httpx2.Client(timeout=5) as client:
+def post(server: ReplayServer, stream: bool) -> httpx.Response:
+    with httpx.Client(timeout=5) as client:
         return client.post(f"{server.base_url}/v1/chat/completions", json={"model": "m", "stream": stream})
 
 
@@ -56,13 +56,13 @@ def test_close_ends_the_body_with_a_clean_close(server: ReplayServer) -> None:
 @pytest.mark.parametrize("ending", ["drop", "reset"])
 def test_drop_and_reset_fail_the_read_after_the_bytes_sent(server: ReplayServer, ending: str) -> None:
     server.load(stream=Reply(SSE, content_type="text/event-stream", ending=ending), blocking=None)
-    with pytest.raises((httpx2.RemoteProtocolError, httpx2.ReadError)):
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
         post(server, stream=True)
 
 
 def test_other_routes_and_missing_modes_are_404(server: ReplayServer) -> None:
     server.load(stream=None, blocking=None)
-    with httpx2.Client(timeout=5) as client:
+    with httpx.Client(timeout=5) as client:
         assert client.get(f"{server.base_url}/v1/models").status_code == 404
     assert post(server, stream=True).status_code == 404
 

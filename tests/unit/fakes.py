@@ -1,10 +1,19 @@
-"""Stand-ins shared by the unit tests: a zero-priced LLMUsage and a fake monotonic clock."""
+"""Stand-ins shared by the unit tests: a zero-priced LLMUsage, a fake monotonic clock, and the
+plugin's HTTP client on an in-memory transport (no socket, no network)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
+import httpx
 from dify_plugin.entities.model.llm import LLMUsage
+
+from provider.client import Client
+from provider.errors import StatusError
+
+BASE_URL = "https://api.atlascloud.ai/v1"
+TIMEOUT = httpx.Timeout(5.0)
 
 ZERO = Decimal(0)
 
@@ -40,3 +49,21 @@ class Clock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+
+
+def client_answering(handler: Callable[[httpx.Request], httpx.Response]) -> Client:
+    """The real client, its requests answered by `handler`."""
+    return Client(BASE_URL, {"Authorization": "Bearer k"}, transport=httpx.MockTransport(handler))
+
+
+def status_error(status: int, json: object = None, content: bytes = b"", headers: dict | None = None) -> StatusError:
+    """The StatusError the client raises for this answer (a JSON body, else `content` as sent)."""
+    if json is not None:
+        answer = httpx.Response(status, json=json, headers=headers)
+    else:
+        answer = httpx.Response(status, content=content, headers=headers)
+    try:
+        client_answering(lambda request: answer).open("/chat/completions", {}, TIMEOUT)
+    except StatusError as error:
+        return error
+    raise AssertionError(f"HTTP {status} raised no StatusError")

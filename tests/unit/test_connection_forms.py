@@ -73,14 +73,12 @@ def test_gateway_paths_are_kept_exactly_apart_from_the_repairs(raw, expected):
     assert normalise_endpoint(raw) == expected
 
 
-def test_every_model_type_shares_one_client_per_connection_that_never_retries_on_its_own():
+def test_every_model_type_shares_one_client_per_connection_with_its_key_and_names():
     connection = Connection("https://gw.example.com/v1", "apikey-shared-client-1")
     client = open_client(connection)
     assert open_client(Connection("https://gw.example.com/v1", "apikey-shared-client-1")) is client
-    assert (str(client.base_url), client.api_key, client.max_retries) == (
-        "https://gw.example.com/v1/",
-        "apikey-shared-client-1",
-        0,
-    )
-    assert client.default_headers["User-Agent"] == USER_AGENT and client.default_headers["X-Atlas-Client"] == "dify"
     assert open_client(Connection("https://gw.example.com/v1", "apikey-other")) is not client
+    request = client._http.build_request("POST", "/chat/completions")
+    assert str(request.url) == "https://gw.example.com/v1/chat/completions"
+    assert request.headers["Authorization"] == "Bearer apikey-shared-client-1"
+    assert request.headers["User-Agent"] == USER_AGENT and request.headers["X-Atlas-Client"] == "dify"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import math
+import struct
 import threading
 import time
-from types import SimpleNamespace
 
 import pytest
 
@@ -17,25 +18,34 @@ from models.text_embedding.embed import (
     check_vectors,
     embed_all,
     embed_batch,
+    vector_of,
+    vectors_of_reply,
 )
+from provider.errors import UpstreamError
 from provider.transport import Deadline
 
 
+def reply(rows, usage=None) -> dict:
+    """An OpenAI-style embeddings reply: (index or None, embedding) per row."""
+    data = [{"object": "embedding", "embedding": vector} | ({} if i is None else {"index": i}) for i, vector in rows]
+    return {"object": "list", "data": data} | ({} if usage is None else {"usage": usage})
+
+
 class FakeClient:
-    """`client.embeddings.create` answering fixed rows, recording every call's arguments."""
+    """`client.call("/embeddings", ...)` answering fixed rows, recording every request body."""
 
     def __init__(self, rows=None, usage=None, answer=None):
         self.calls: list[dict] = []
+        self.timeouts: list = []
         self.rows, self.usage, self.answer = rows, usage, answer
-        self.embeddings = SimpleNamespace(create=self.create)
 
-    def create(self, **kwargs):
-        self.timeouts = [*getattr(self, "timeouts", []), kwargs.pop("timeout")]  # every call is bounded
-        self.calls.append(kwargs)
+    def call(self, path, body, timeout, method="POST"):
+        assert (method, path) == ("POST", "/embeddings")
+        self.timeouts.append(timeout)  # every call is bounded
+        self.calls.append(body)
         if self.answer:
-            return self.answer(kwargs)
-        data = [SimpleNamespace(index=index, embedding=vector) for index, vector in self.rows]
-        return SimpleNamespace(data=data, usage=self.usage)
+            return self.answer(body)
+        return reply(self.rows, self.usage)
 
 
 BATCH = [Piece(0, "a", 3), Piece(1, "b", 4)]
@@ -45,7 +55,9 @@ def test_rows_are_put_back_in_input_order():
     client = FakeClient([(1, [0.0, 1.0]), (0, [1.0, 0.0])])
     result = embed_batch(client, "m", BATCH, None, Deadline.start(60))
     assert result.vectors == [[1.0, 0.0], [0.0, 1.0]]
-    assert client.calls == [{"model": "m", "input": ["a", "b"]}], "no dimensions unless the form sets them"
+    assert client.calls == [{"model": "m", "input": ["a", "b"], "encoding_format": "base64"}], (
+        "no dimensions unless the form sets them"
+    )
 
 
 def test_dimensions_are_sent_when_set():
@@ -77,9 +89,9 @@ def test_one_row_too_many_is_rejected():
 @pytest.mark.parametrize(
     ("usage", "tokens"),
     [
-        (SimpleNamespace(total_tokens=12, prompt_tokens=11), 12),
-        (SimpleNamespace(total_tokens=0, prompt_tokens=11), 11),
-        (SimpleNamespace(total_tokens=None, prompt_tokens=None), 7),
+        ({"total_tokens": 12, "prompt_tokens": 11}, 12),
+        ({"total_tokens": 0, "prompt_tokens": 11}, 11),
+        ({"total_tokens": None, "prompt_tokens": None}, 7),
         (None, 7),
     ],
     ids=["total", "prompt", "zeros", "absent"],
@@ -90,7 +102,7 @@ def test_the_servers_usage_wins_else_our_own_count(usage, tokens):
     )
 
 
-def vector_of(text: str) -> list[float]:
+def vector_for(text: str) -> list[float]:
     return [float(len(text)), float(ord(text[0]))]
 
 
@@ -98,12 +110,12 @@ def test_all_batches_come_back_in_order_with_tokens_summed():
     def answer(kwargs):
         # Later batches answer first, so completion order differs from input order.
         time.sleep(0.02 * (6 - int(kwargs["input"][0][1:])))
-        data = [SimpleNamespace(index=i, embedding=vector_of(t)) for i, t in enumerate(kwargs["input"])]
-        return SimpleNamespace(data=data, usage=SimpleNamespace(total_tokens=10, prompt_tokens=10))
+        rows = [(i, vector_for(t)) for i, t in enumerate(kwargs["input"])]
+        return reply(rows, {"total_tokens": 10, "prompt_tokens": 10})
 
     batches = [[Piece(n, f"t{n}", 1)] for n in range(6)]
     vectors, tokens = embed_all(FakeClient(answer=answer), "m", batches, None, Deadline.start(60))
-    assert vectors == [vector_of(f"t{n}") for n in range(6)]
+    assert vectors == [vector_for(f"t{n}") for n in range(6)]
     assert tokens == 60
 
 
@@ -117,7 +129,7 @@ def test_batches_overlap_up_to_the_bound_and_never_beyond():
         time.sleep(0.1)
         with lock:
             state["now"] -= 1
-        return SimpleNamespace(data=[SimpleNamespace(index=0, embedding=[1.0])], usage=None)
+        return reply([(0, [1.0])])
 
     embed_all(FakeClient(answer=answer), "m", [[Piece(n, "x", 1)] for n in range(10)], None, Deadline.start(60))
     assert state["most"] == MAX_CONCURRENT_REQUESTS == 4
@@ -127,7 +139,7 @@ def test_one_failed_batch_fails_the_call():
     def answer(kwargs):
         if kwargs["input"] == ["t3"]:
             raise RuntimeError("node lost")
-        return SimpleNamespace(data=[SimpleNamespace(index=0, embedding=[1.0])], usage=None)
+        return reply([(0, [1.0])])
 
     with pytest.raises(RuntimeError, match="node lost"):
         embed_all(FakeClient(answer=answer), "m", [[Piece(n, f"t{n}", 1)] for n in range(5)], None, Deadline.start(60))
@@ -136,7 +148,7 @@ def test_one_failed_batch_fails_the_call():
 def test_all_vectors_are_checked_together():
     def answer(kwargs):
         size = 2 if kwargs["input"] == ["t0"] else 3
-        return SimpleNamespace(data=[SimpleNamespace(index=0, embedding=[0.5] * size)], usage=None)
+        return reply([(0, [0.5] * size)])
 
     with pytest.raises(EmbeddingReplyError, match=r"different sizes: \[2, 3\]"):
         embed_all(FakeClient(answer=answer), "m", [[Piece(0, "t0", 1)], [Piece(1, "t1", 1)]], None, Deadline.start(60))
@@ -167,7 +179,7 @@ def test_bad_vectors_are_rejected(vectors, dimensions, error, message):
 
 def test_every_batch_is_asked_of_the_same_model_and_width_within_the_deadline():
     def answer(kwargs):
-        return SimpleNamespace(data=[SimpleNamespace(index=0, embedding=[0.5] * 4)], usage=None)
+        return reply([(0, [0.5] * 4)])
 
     client = FakeClient(answer=answer)
     embed_all(client, "qwen/emb", [[Piece(n, f"t{n}", 1)] for n in range(3)], 4, Deadline.start(60))
@@ -178,7 +190,7 @@ def test_every_batch_is_asked_of_the_same_model_and_width_within_the_deadline():
 
 def test_a_server_that_ignores_the_asked_width_is_caught_across_batches():
     def answer(kwargs):
-        return SimpleNamespace(data=[SimpleNamespace(index=0, embedding=[0.5] * 8)], usage=None)
+        return reply([(0, [0.5] * 8)])
 
     batches = [[Piece(0, "t0", 1)], [Piece(1, "t1", 1)]]
     with pytest.raises(DimensionMismatchError, match="asked for 4 dimensions, got 8"):
@@ -189,3 +201,48 @@ def test_the_non_finite_message_is_exactly_what_the_user_reads():
     with pytest.raises(EmbeddingReplyError) as raised:
         check_vectors([[math.nan]], None)
     assert str(raised.value) == "it returned a vector with NaN or infinite values"
+
+
+# --- the reply's rows ----------------------------------------------------------------------
+def float32_base64(values: list[float]) -> str:
+    return base64.b64encode(struct.pack(f"<{len(values)}f", *values)).decode()
+
+
+def test_base64_float32_rows_are_decoded_to_the_same_floats():
+    values = [0.1, -0.25, 3.0e-7, 1.5]
+    assert vector_of(float32_base64(values)) == [struct.unpack("<f", struct.pack("<f", v))[0] for v in values]
+
+
+def test_json_number_rows_pass_through_as_floats():
+    assert vector_of([1, 0.5, -2]) == [1.0, 0.5, -2.0]
+
+
+@pytest.mark.parametrize(
+    ("embedding", "message"),
+    [
+        (base64.b64encode(b"abc").decode(), "not float32"),
+        (None, "neither numbers nor base64"),
+        (["0.5", 1.0], "neither numbers nor base64"),
+        ([True, 1.0], "neither numbers nor base64"),
+        ({"values": [1.0]}, "neither numbers nor base64"),
+    ],
+)
+def test_an_unreadable_embedding_is_the_servers_fault(embedding, message):
+    with pytest.raises(EmbeddingReplyError, match=message):
+        vector_of(embedding)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [[], "ok", {"data": None}, {"data": {"0": [1.0]}}, {"data": [[1.0]]}],
+    ids=["list", "text", "null data", "data object", "bare vectors"],
+)
+def test_a_reply_without_a_list_of_rows_is_rejected(answer):
+    with pytest.raises(EmbeddingReplyError, match="no list of embeddings"):
+        vectors_of_reply(answer, 1)
+
+
+def test_an_error_inside_a_200_reply_keeps_its_code_and_words():
+    with pytest.raises(UpstreamError) as raised:
+        vectors_of_reply({"code": 402, "msg": "insufficient balance", "request_id": "r-1"}, 1)
+    assert (raised.value.status, raised.value.message, raised.value.request_id) == (402, "insufficient balance", "r-1")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import httpx2
-import openai
+import httpx
 import pytest
 from dify_plugin.errors.model import (
     CredentialsValidateFailedError,
@@ -19,6 +18,7 @@ from provider.connection import Connection, EndpointError
 from provider.errors import (
     BudgetExceeded,
     ReplyError,
+    StatusError,
     UpstreamError,
     error_for_status,
     guard,
@@ -30,15 +30,14 @@ from provider.errors import (
     to_invoke_error,
     validation_failed,
 )
+from tests.unit import fakes
 
-REQUEST = httpx2.Request("POST", "https://api.atlascloud.ai/v1/chat/completions")
 ATLAS = Connection("https://api.atlascloud.ai/v1", "apikey-0123456789abcdef")
 GATEWAY = Connection("https://llm.corp.example/v1", "sk-gateway-secret-999")
 
 
-def status_error(status: int, body: object) -> openai.APIStatusError:
-    response = httpx2.Response(status, json=body, request=REQUEST, headers={"x-request-id": "hdr-id"})
-    return openai.OpenAI(api_key="k", base_url="http://x")._make_status_error_from_response(response)
+def status_error(status: int, body: object) -> StatusError:
+    return fakes.status_error(status, body, headers={"x-request-id": "hdr-id"})
 
 
 @pytest.mark.parametrize(
@@ -135,10 +134,10 @@ def test_an_error_inside_a_200_never_claims_an_http_status():
 def test_unreadable_replies_and_the_budget_and_transport_failures():
     assert type(to_invoke_error(ReplyError("it sent garbage"), ATLAS)) is InvokeServerUnavailableError
     assert type(to_invoke_error(BudgetExceeded("too slow"), ATLAS)) is InvokeConnectionError
-    assert type(to_invoke_error(openai.APITimeoutError(REQUEST), ATLAS)) is InvokeConnectionError
-    assert type(to_invoke_error(openai.APIConnectionError(request=REQUEST), ATLAS)) is InvokeConnectionError
-    assert type(to_invoke_error(httpx2.RemoteProtocolError("peer closed"), ATLAS)) is InvokeConnectionError
-    assert type(to_invoke_error(httpx2.ReadTimeout("slow"), ATLAS)) is InvokeConnectionError
+    assert type(to_invoke_error(httpx.ConnectTimeout("slow"), ATLAS)) is InvokeConnectionError
+    assert type(to_invoke_error(httpx.ConnectError("refused"), ATLAS)) is InvokeConnectionError
+    assert type(to_invoke_error(httpx.RemoteProtocolError("peer closed"), ATLAS)) is InvokeConnectionError
+    assert type(to_invoke_error(httpx.ReadTimeout("slow"), ATLAS)) is InvokeConnectionError
 
 
 def test_only_the_users_input_is_a_bad_request_and_bugs_never_show_class_names():
@@ -174,7 +173,7 @@ def test_guard_maps_redacts_and_chains_nothing():
 def test_errors_while_iterating_a_stream_are_mapped_and_the_stream_closed():
     def broken():
         yield 1
-        raise httpx2.ReadError("connection reset")
+        raise httpx.ReadError("connection reset")
 
     closed = []
     stream = map_stream_errors(broken(), ATLAS, on_close=lambda: closed.append(True))

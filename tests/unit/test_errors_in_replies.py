@@ -3,10 +3,10 @@ code, message and request id, and which are not."""
 
 from __future__ import annotations
 
-import openai
 import pytest
 
 from provider.errors import UpstreamError, error_of_payload, is_not_found
+from tests.unit.fakes import status_error
 
 
 def fields(payload) -> tuple | None:
@@ -85,9 +85,5 @@ def test_not_found_means_the_server_said_404_in_any_form(error, not_found):
 
 
 def test_an_http_404_is_not_found_and_other_statuses_are_not():
-    import httpx2
-
-    request = httpx2.Request("POST", "https://api.atlascloud.ai/v1/embeddings")
-    make = openai.OpenAI(api_key="k", base_url="http://x")._make_status_error_from_response
-    assert is_not_found(make(httpx2.Response(404, json={"msg": "no route"}, request=request))) is True
-    assert is_not_found(make(httpx2.Response(400, json={"msg": "bad"}, request=request))) is False
+    assert is_not_found(status_error(404, {"msg": "no route"})) is True
+    assert is_not_found(status_error(400, {"msg": "bad"})) is False

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-import httpx2
-import openai
+import httpx
 import pytest
 from dify_plugin.errors.model import (
     InvokeBadRequestError,
@@ -18,6 +17,7 @@ from provider.connection import Connection, EndpointError
 from provider.errors import (
     BudgetExceeded,
     ReplyError,
+    StatusError,
     UpstreamError,
     error_for_status,
     map_stream_errors,
@@ -27,15 +27,14 @@ from provider.errors import (
     to_invoke_error,
     validation_failed,
 )
+from tests.unit import fakes
 
-REQUEST = httpx2.Request("POST", "https://api.atlascloud.ai/v1/chat/completions")
 # A key that does not look like one: only the explicit redaction of the configured key can hide it.
 GATEWAY = Connection("https://llm.corp.example/v1", "corpsecret0123456789")
 
 
-def status_error(status: int, content: bytes = b"", headers: dict | None = None) -> openai.APIStatusError:
-    response = httpx2.Response(status, content=content, request=REQUEST, headers=headers or {})
-    return openai.OpenAI(api_key="k", base_url="http://x")._make_status_error_from_response(response)
+def status_error(status: int, content: bytes = b"", headers: dict | None = None) -> StatusError:
+    return fakes.status_error(status, content=content, headers=headers)
 
 
 def described(error: BaseException, connection: Connection | None = None) -> tuple[type, str]:
@@ -83,11 +82,11 @@ def test_unreadable_replies_budget_and_network_failures_in_words():
         InvokeConnectionError,
         "AtlasCloud did not finish within 570 s.",
     )
-    assert described(openai.APITimeoutError(REQUEST), GATEWAY) == (
+    assert described(httpx.ReadTimeout("slow"), GATEWAY) == (
         InvokeConnectionError,
         "The endpoint llm.corp.example did not answer in time (timeout); retry, or check the network.",
     )
-    assert described(httpx2.ConnectError("refused")) == (
+    assert described(httpx.ConnectError("refused")) == (
         InvokeConnectionError,
         "Could not reach AtlasCloud, or the connection dropped; retry, or check the network.",
     )

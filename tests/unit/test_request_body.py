@@ -61,7 +61,7 @@ def test_tools_come_with_automatic_choice_and_stop_words_are_sent():
 
 
 @pytest.mark.parametrize(
-    ("parameters", "extra_body"),
+    ("parameters", "switches"),
     [
         ({"thinking": True}, {"thinking": {"type": "enabled"}}),
         ({"thinking": False}, {"thinking": {"type": "disabled"}}),
@@ -69,12 +69,14 @@ def test_tools_come_with_automatic_choice_and_stop_words_are_sent():
         ({"thinking": True, "reasoning_effort": "high"}, {"thinking": {"type": "enabled"}, "reasoning_effort": "high"}),
     ],
 )
-def test_reasoning_switches_go_in_the_json_body(parameters, extra_body):
-    assert body(parameters)["extra_body"] == extra_body
+def test_reasoning_switches_go_in_the_json_body(parameters, switches):
+    sent = body(parameters)
+    assert {key: sent[key] for key in ("thinking", "reasoning_effort") if key in sent} == switches
 
 
-def test_no_reasoning_switch_sends_no_extra_body():
-    assert "extra_body" not in body({"thinking": None, "reasoning_effort": ""})
+def test_no_reasoning_switch_sends_neither_field():
+    sent = body({"thinking": None, "reasoning_effort": ""})
+    assert "thinking" not in sent and "reasoning_effort" not in sent and "extra_body" not in sent
 
 
 def test_json_object_mode():

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import httpx2
-import openai
+import httpx
 import pytest
 
 from provider import transport
-from provider.errors import BudgetExceeded
+from provider.errors import BudgetExceeded, StatusError
 from provider.transport import MAX_ATTEMPTS, Deadline, is_retryable, with_retries
-from tests.unit.fakes import Clock
-
-REQUEST = httpx2.Request("POST", "https://api.atlascloud.ai/v1/chat/completions")
+from tests.unit.fakes import Clock, status_error
 
 
-def status(code: int) -> openai.APIStatusError:
-    response = httpx2.Response(code, json={"code": code, "msg": "x"}, request=REQUEST)
-    return openai.OpenAI(api_key="k", base_url="http://x")._make_status_error_from_response(response)
+def status(code: int) -> StatusError:
+    return status_error(code, {"code": code, "msg": "x"})
 
 
 @pytest.fixture
@@ -27,9 +23,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 def failing(errors: list[BaseException], clock: Clock, cost_s: float = 0.0):
-    calls: list[httpx2.Timeout] = []
+    calls: list[httpx.Timeout] = []
 
-    def attempt(timeout: httpx2.Timeout) -> str:
+    def attempt(timeout: httpx.Timeout) -> str:
         calls.append(timeout)
         clock.now += min(cost_s, timeout.read)  # a real attempt is cut at its timeout
         if errors:
@@ -51,8 +47,10 @@ def failing(errors: list[BaseException], clock: Clock, cost_s: float = 0.0):
         (status(401), False),
         (status(402), False),
         (status(404), False),
-        (openai.APIConnectionError(request=REQUEST), True),
-        (openai.APITimeoutError(REQUEST), True),
+        (httpx.ConnectError("refused"), True),
+        (httpx.ConnectTimeout("silent"), True),
+        (httpx.ReadTimeout("slow"), True),
+        (httpx.RemoteProtocolError("dropped"), True),
         (ValueError("x"), False),
     ],
 )
@@ -70,20 +68,20 @@ def test_retries_then_succeeds_with_growing_backoff(clock):
 def test_gives_up_after_max_attempts_with_the_last_error(clock):
     errors = [status(500) for _ in range(MAX_ATTEMPTS + 1)]
     attempt, calls = failing(errors, clock)
-    with pytest.raises(openai.InternalServerError):
+    with pytest.raises(StatusError, match="HTTP 500"):
         with_retries(Deadline.start(100), attempt, sleep=clock.sleep)
     assert len(calls) == MAX_ATTEMPTS
 
 
 def test_client_errors_are_final_at_once(clock):
     attempt, calls = failing([status(400)], clock)
-    with pytest.raises(openai.BadRequestError):
+    with pytest.raises(StatusError, match="HTTP 400"):
         with_retries(Deadline.start(100), attempt, sleep=clock.sleep)
     assert len(calls) == 1 and clock.slept == []
 
 
 def test_each_attempt_gets_only_what_is_left_of_the_budget(clock):
-    attempt, calls = failing([openai.APIConnectionError(request=REQUEST)], clock, cost_s=30)
+    attempt, calls = failing([httpx.ConnectError("refused")], clock, cost_s=30)
     with_retries(Deadline.start(100), attempt, sleep=clock.sleep)
     assert calls[0].read == 100 and calls[0].connect == transport.CONNECT_TIMEOUT_S
     assert calls[1].read == pytest.approx(100 - 30 - clock.slept[0])
@@ -91,7 +89,7 @@ def test_each_attempt_gets_only_what_is_left_of_the_budget(clock):
 
 def test_a_silent_upstream_ends_with_the_budget_message_not_three_read_timeouts(clock):
     # Each attempt waits its whole read timeout, which is cut to what is left: one attempt uses it all.
-    attempt, calls = failing([openai.APITimeoutError(REQUEST)] * 3, clock, cost_s=570)
+    attempt, calls = failing([httpx.ReadTimeout("silent")] * 3, clock, cost_s=570)
     with pytest.raises(BudgetExceeded, match="570 s") as raised:
         with_retries(Deadline.start(570), attempt, sleep=clock.sleep)
     assert len(calls) == 1
@@ -100,7 +98,7 @@ def test_a_silent_upstream_ends_with_the_budget_message_not_three_read_timeouts(
 
 def test_backoff_never_sleeps_past_the_deadline(clock):
     attempt, calls = failing([status(503), status(503)], clock, cost_s=2.5)
-    with pytest.raises(openai.InternalServerError):
+    with pytest.raises(StatusError, match="HTTP 503"):
         with_retries(Deadline.start(5.0), attempt, sleep=clock.sleep)
     assert clock.now <= 1000.0 + 5.0 and len(calls) <= 2
 

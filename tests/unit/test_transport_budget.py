@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import httpx2
-import openai
+import httpx
 import pytest
 
 from provider import transport
-from provider.errors import BudgetExceeded
+from provider.errors import BudgetExceeded, StatusError
 from provider.transport import Deadline, with_retries
-from tests.unit.fakes import Clock
-
-REQUEST = httpx2.Request("POST", "https://api.atlascloud.ai/v1/chat/completions")
+from tests.unit.fakes import Clock, status_error
 
 
 @pytest.fixture
@@ -21,15 +18,14 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return fake
 
 
-def overloaded() -> openai.APIStatusError:
-    response = httpx2.Response(503, json={"code": 503, "msg": "busy"}, request=REQUEST)
-    return openai.OpenAI(api_key="k", base_url="http://x")._make_status_error_from_response(response)
+def overloaded() -> StatusError:
+    return status_error(503, {"code": 503, "msg": "busy"})
 
 
 def attempts(clock: Clock, failures: int, cost_s: float) -> tuple:
-    timeouts: list[httpx2.Timeout] = []
+    timeouts: list[httpx.Timeout] = []
 
-    def attempt(timeout: httpx2.Timeout) -> str:
+    def attempt(timeout: httpx.Timeout) -> str:
         timeouts.append(timeout)
         clock.now += cost_s
         if len(timeouts) <= failures:

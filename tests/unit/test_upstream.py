@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 
-import httpx2
+import httpx
 import pytest
 
 from models.llm.upstream import ChatStream, pieces_of_whole_body
@@ -68,10 +68,10 @@ def test_a_slow_upstream_gives_one_batch_per_delta_as_it_arrives():
 
 
 def test_text_before_a_dropped_connection_is_delivered_then_the_error():
-    dropped = httpx2.RemoteProtocolError("incomplete chunked read")
+    dropped = httpx.RemoteProtocolError("incomplete chunked read")
     stream = ChatStream(FakeResponse([event("partial"), dropped], pause=0.01), Deadline.start(10))
     seen = []
-    with pytest.raises(httpx2.RemoteProtocolError):
+    with pytest.raises(httpx.RemoteProtocolError):
         for batch in stream.batches():
             seen += [p.content for p in batch]
     assert seen == ["partial"]

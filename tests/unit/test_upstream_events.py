@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-import httpx2
+import httpx
 import pytest
 
 from models.llm.upstream import ChatStream, pieces_of_whole_body
@@ -18,11 +18,11 @@ def event(content: str) -> bytes:
     return f"data: {json.dumps({'choices': [{'index': 0, 'delta': {'content': content}}]})}\n\n".encode()
 
 
-def sse(*parts: bytes) -> httpx2.Response:
+def sse(*parts: bytes) -> httpx.Response:
     def stream() -> Iterator[bytes]:
         yield from parts
 
-    return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=stream())
+    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=stream())
 
 
 def read(*parts: bytes) -> list[str]:

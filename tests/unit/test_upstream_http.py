@@ -1,4 +1,4 @@
-"""The chat call over a real openai client on an in-memory transport (no socket): the exact request
+"""The chat call over the plugin's HTTP client on an in-memory transport (no socket): the exact request
 sent, and blocking replies read whole in every form a server answers with."""
 
 from __future__ import annotations
@@ -6,32 +6,32 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-import httpx2
-import openai
+import httpx
 import pytest
 
 from models.llm.upstream import ChatStream, fetch_completion, open_chat
+from provider.client import Client
 from provider.errors import ReplyError
 from provider.transport import Deadline
+from tests.unit.fakes import client_answering
 
 REQUEST = {"model": "qwen/qwen3.5-27b", "messages": [{"role": "user", "content": "hi"}], "stream": False}
 
 
-def client(answer: httpx2.Response, seen: list[httpx2.Request] | None = None) -> openai.OpenAI:
-    def handler(request: httpx2.Request) -> httpx2.Response:
+def client(answer: httpx.Response, seen: list[httpx.Request] | None = None) -> Client:
+    def handler(request: httpx.Request) -> httpx.Response:
         if seen is not None:
             seen.append(request)
         return answer
 
-    http = httpx2.Client(transport=httpx2.MockTransport(handler))
-    return openai.OpenAI(api_key="k", base_url="https://api.atlascloud.ai/v1", http_client=http, max_retries=0)
+    return client_answering(handler)
 
 
-def reply(parts: list[bytes], content_type: str) -> httpx2.Response:
+def reply(parts: list[bytes], content_type: str) -> httpx.Response:
     def stream() -> Iterator[bytes]:
         yield from parts  # the body arrives in several reads
 
-    return httpx2.Response(200, headers={"content-type": content_type}, content=stream())
+    return httpx.Response(200, headers={"content-type": content_type}, content=stream())
 
 
 def completion(content: str) -> bytes:
@@ -39,7 +39,7 @@ def completion(content: str) -> bytes:
 
 
 def test_the_request_is_sent_as_given_within_the_deadline():
-    seen: list[httpx2.Request] = []
+    seen: list[httpx.Request] = []
     response = open_chat(client(reply([completion("x")], "application/json"), seen), REQUEST, Deadline.start(30))
     response.close()
     (request,) = seen
@@ -69,7 +69,7 @@ def test_a_web_page_instead_of_a_completion_is_named_by_its_title(content_type):
     assert str(raised.value) == "it answered with a web page instead of a completion (502 Bad Gateway)"
 
 
-def stream_contents(response: httpx2.Response) -> list[str]:
+def stream_contents(response: httpx.Response) -> list[str]:
     return [p.content for batch in ChatStream(response, Deadline.start(10)).batches() for p in batch]
 
 
@@ -87,4 +87,4 @@ def test_a_web_page_answering_a_stream_request_is_the_servers_fault():
 
 def test_a_stream_without_a_content_type_is_read_as_events():
     body = b'data: {"choices":[{"delta":{"content":"a"}}]}\n\n'
-    assert stream_contents(httpx2.Response(200, content=iter([body]))) == ["a"]
+    assert stream_contents(httpx.Response(200, content=iter([body]))) == ["a"]

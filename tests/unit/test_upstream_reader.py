@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from types import SimpleNamespace
 
-import httpx2
+import httpx
 import pytest
 
 from models.llm import upstream
@@ -20,8 +20,8 @@ def event(content: str) -> bytes:
     return f"data: {json.dumps({'choices': [{'delta': {'content': content}}]})}\n\n".encode()
 
 
-def sse(parts: Iterator[bytes]) -> httpx2.Response:
-    return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=parts)
+def sse(parts: Iterator[bytes]) -> httpx.Response:
+    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=parts)
 
 
 def test_an_upstream_that_never_pauses_lets_the_consumer_run_once_per_hold_period(monkeypatch):
@@ -43,7 +43,7 @@ def test_a_stalled_upstream_fails_at_the_deadline_and_nothing_later_is_shown():
         release.wait(timeout=0.8)  # well past the 0.2 s deadline
         yield event("too late")
         release.wait(timeout=5)  # set as soon as the test is done
-        raise httpx2.ReadError("the upstream gave up")
+        raise httpx.ReadError("the upstream gave up")
 
     before = set(threading.enumerate())
     stream = ChatStream(sse(stalled()), Deadline.start(0.2))

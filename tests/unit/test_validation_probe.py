@@ -1,42 +1,42 @@
 """The fallback key check: which model the probe completion uses, and which refusal still proves the key.
 
-The client is a real openai client on an in-memory transport (no socket, no network).
+The client is the plugin's own, on an in-memory transport (no socket, no network).
 """
 
 from __future__ import annotations
 
-import httpx2
-import openai
+import httpx
 import pytest
 
+from provider.client import Client
 from provider.transport import Deadline
 from provider.validation import pick_probe_model, refuses_only_the_model
+from tests.unit.fakes import client_answering
 
 PREFERRED = ["deepseek-ai/deepseek-v3.2", "qwen/qwen3.5-27b"]
 
 
-def client_listing(answer: httpx2.Response | None, seen: list[httpx2.Request] | None = None) -> openai.OpenAI:
-    def handler(request: httpx2.Request) -> httpx2.Response:
+def client_listing(answer: httpx.Response | None, seen: list[httpx.Request] | None = None) -> Client:
+    def handler(request: httpx.Request) -> httpx.Response:
         if seen is not None:
             seen.append(request)
         if answer is None:
-            raise httpx2.ConnectError("refused", request=request)
+            raise httpx.ConnectError("refused", request=request)
         return answer
 
-    http = httpx2.Client(transport=httpx2.MockTransport(handler))
-    return openai.OpenAI(api_key="k", base_url="https://api.atlascloud.ai/v1", http_client=http, max_retries=0)
+    return client_answering(handler)
 
 
-def listed(*entries: dict) -> httpx2.Response:
-    return httpx2.Response(200, json={"object": "list", "data": list(entries)})
+def listed(*entries: dict) -> httpx.Response:
+    return httpx.Response(200, json={"object": "list", "data": list(entries)})
 
 
-def probe(answer: httpx2.Response | None) -> str:
+def probe(answer: httpx.Response | None) -> str:
     return pick_probe_model(client_listing(answer), Deadline.start(10), PREFERRED)
 
 
 def test_the_listing_is_read_from_the_endpoints_models_route_within_the_validation_budget():
-    seen: list[httpx2.Request] = []
+    seen: list[httpx.Request] = []
     pick_probe_model(client_listing(listed({"id": "a"}), seen), Deadline.start(10), PREFERRED)
     assert [(r.method, str(r.url)) for r in seen] == [("GET", "https://api.atlascloud.ai/v1/models")]
     # A silent endpoint must not hold the settings form past the budget (the client's default is 600 s).
@@ -68,9 +68,9 @@ def test_without_a_preferred_one_the_first_ready_listed_model_is_used():
     "answer",
     [
         None,  # the endpoint cannot be reached
-        httpx2.Response(500, json={"msg": "down"}),
-        httpx2.Response(200, json=[{"id": "a"}]),  # not an object
-        httpx2.Response(200, json={"data": {"id": "a"}}),  # data not a list
+        httpx.Response(500, json={"msg": "down"}),
+        httpx.Response(200, json=[{"id": "a"}]),  # not an object
+        httpx.Response(200, json={"data": {"id": "a"}}),  # data not a list
         listed({"id": "a", "is_ready": False}),  # nothing ready
     ],
 )
