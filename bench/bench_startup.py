@@ -5,9 +5,10 @@ Run: .venv/bin/python bench/bench_startup.py [--runs 7] [--baseline d99d4e5]
 Three plugins, each started as the daemon starts them (`python -m main`, stdio), in turn:
 - a minimal plugin on the same SDK (one provider, one LLM class, nothing imported but the SDK),
 - this plugin, and the baseline build.
-For this plugin and the baseline, the first request (a streamed chat to the simulator) is timed
-to its end, sent the moment the heartbeat arrives (the worst case: a serverless cold start with a
-request waiting) and, in separate launches, 2 s later (the usual case: the daemon starts plugins
+For this plugin and the baseline, the first request is timed to its end, each in a launch of its
+own: a streamed chat to the simulator and a prompt token count (which Dify's chat apps send before
+every call), each sent the moment the heartbeat arrives (the worst case: a request waiting for a
+plugin that was just started), and the chat 2 s later (the usual case: the daemon starts plugins
 long before users call them). Work moved off the start-up path must not reappear there.
 Medians of --runs launches, all in the same run.
 """
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.baseline import DEFAULT_BASELINE_REF, baseline_tree
 from bench.harness import ROOT, median, simulator
-from tests.plugin_driver import PluginProcess, llm_request
+from tests.plugin_driver import PluginProcess, action_request, llm_request
 
 MINIMAL_FILES = {
     "manifest.yaml": """version: 0.0.1
@@ -96,21 +97,31 @@ def main() -> None:
         f"baseline {options.baseline}": (baseline_tree(options.baseline), True),
     }
     with simulator() as sim:
-        request = llm_request("qwen/qwen3.5-27b", sim.credentials, [{"role": "user", "content": "hi"}])
-        results: dict[str, list[tuple[float, float | None]]] = {label: [] for label in builds}
-        later: dict[str, list[float]] = {label: [] for label in builds}
+        messages = [{"role": "user", "content": "hi"}]
+        chat = llm_request("qwen/qwen3.5-27b", sim.credentials, messages)
+        # Dify's chat apps count the prompt's tokens before every call (AppRunner.recalc_llm_max_tokens).
+        count = action_request(
+            "get_llm_num_tokens", "llm", "qwen/qwen3.5-27b", sim.credentials, prompt_messages=messages, tools=None
+        )
+        first_requests = {"chat at once": (chat, 0.0), "count at once": (count, 0.0), "chat 2 s later": (chat, 2.0)}
+        ready: dict[str, list[float]] = {label: [] for label in builds}
+        timed: dict[tuple[str, str], list[float]] = {}
         for _ in range(options.runs):  # interleaved, so a noisy moment hits every build alike
             for label, (path, with_request) in builds.items():
-                results[label].append(launch(path, request if with_request else None))
-                if with_request:
-                    later[label].append(launch(path, request, wait_s=2.0)[1] or 0.0)
-    print(f"start-up, median of {options.runs} launches each")
-    print(f"{'plugin':28} {'first heartbeat s':>18} {'1st request at once ms':>23} {'1st request 2 s later ms':>25}")
-    for label, rows in results.items():
-        first = [row[1] for row in rows if row[1] is not None]
-        at_once = f"{median(first) * 1000:23.0f}" if first else f"{'-':>23}"
-        after = f"{median(later[label]) * 1000:25.0f}" if later[label] else f"{'-':>25}"
-        print(f"{label:28} {median([row[0] for row in rows]):18.2f} {at_once} {after}")
+                if not with_request:
+                    ready[label].append(launch(path, None)[0])
+                    continue
+                for kind, (request, wait_s) in first_requests.items():
+                    heartbeat_s, request_s = launch(path, request, wait_s)
+                    if wait_s == 0.0:
+                        ready[label].append(heartbeat_s)
+                    timed.setdefault((label, kind), []).append(request_s or 0.0)
+    print(f"start-up, median of {options.runs} launches each; first request in ms")
+    print(f"{'plugin':28} {'first heartbeat s':>18}" + "".join(f" {kind:>15}" for kind in first_requests))
+    for label in builds:
+        cells = [timed.get((label, kind)) for kind in first_requests]
+        figures = "".join(f" {median(cell) * 1000:15.0f}" if cell else f" {'-':>15}" for cell in cells)
+        print(f"{label:28} {median(ready[label]):18.2f}{figures}")
 
 
 if __name__ == "__main__":

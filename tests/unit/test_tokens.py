@@ -3,12 +3,35 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from tiktoken.load import load_tiktoken_bpe
 
-from models.vision_utils.tokens import ENCODING_FILE, ENCODING_SHA256, ImageTokenRule, count_text, encoding
+from models.vision_utils.tokens import (
+    ENCODING_FILE,
+    ENCODING_SHA256,
+    EncodingFileError,
+    ImageTokenRule,
+    count_text,
+    encoding,
+    read_ranks,
+)
 
 
 def test_bundled_encoding_matches_its_published_hash():
     assert hashlib.sha256(ENCODING_FILE.read_bytes()).hexdigest() == ENCODING_SHA256
+
+
+def test_the_fast_reader_reads_the_file_exactly_as_tiktokens_own_loader():
+    ranks = read_ranks(ENCODING_FILE.read_bytes())
+    assert ranks == load_tiktoken_bpe(str(ENCODING_FILE), expected_hash=ENCODING_SHA256)
+    assert len(ranks) == 100256 and ranks[b"hello"] == 15339
+
+
+def test_a_damaged_or_altered_file_is_refused_before_it_is_read():
+    data = ENCODING_FILE.read_bytes()
+    with pytest.raises(EncodingFileError, match="reinstall the plugin"):
+        read_ranks(data[:-1])
+    with pytest.raises(EncodingFileError):
+        read_ranks(data.replace(b"aGVsbG8= 15339", b"aGVsbG8= 15340"))
 
 
 # Token ids OpenAI published for cl100k_base: tiktoken's tests/test_encoding.py (test_simple,
