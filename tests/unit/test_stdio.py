@@ -129,3 +129,89 @@ def test_a_line_read_whole_is_not_copied():
     assert first == line
     pieces = iter([line, b"\n"])
     assert next(stdio.complete_lines(lambda: next(pieces))) is line  # one piece: handed on as is
+
+
+# --- long lines: parsed as their pieces arrive --------------------------------------------------
+def _split(streams: tuple[list[tuple], list[dict]]) -> tuple[list[tuple], int]:
+    """What was yielded, and how many lines were answered with an error (the texts differ by parser)."""
+    return streams[0], len(streams[1])
+
+
+@pytest.mark.parametrize("size", [7, 4096])
+@pytest.mark.parametrize("name", sorted(STREAMS))
+def test_long_lines_parsed_piece_by_piece_yield_what_the_sdk_reader_yields(name, size, monkeypatch):
+    sdk_read_stream = StdioRequestReader._read_stream
+    pieces = [b"", *_pieces(STREAMS[name], size)]
+    expected = _read_all(sdk_read_stream, pieces, monkeypatch)
+    monkeypatch.setattr(stdio, "INCREMENTAL_FROM_BYTES", 100)  # every request line here is longer
+    assert stdio.read_requests_in_larger_pieces() is True
+    actual = _read_all(StdioRequestReader._read_stream, pieces, monkeypatch)
+    assert _split(actual) == _split(expected)
+
+
+def _collect_lines(reads: list[bytes], incremental_from: float) -> list:
+    remaining = iter(reads)
+
+    def read() -> bytes:
+        try:
+            return next(remaining)
+        except StopIteration:
+            raise _Exhausted from None
+
+    lines = []
+    with pytest.raises(_Exhausted):
+        for line in stdio.complete_lines(read, incremental_from):
+            lines.append(line.value() if isinstance(line, stdio.IncrementalLine) else line)
+    return lines
+
+
+def test_only_lines_past_the_threshold_are_parsed_as_they_arrive():
+    images = [{"type": "image", "data": "data:image/jpeg;base64," + "QUJD" * 250_000} for _ in range(3)]
+    long_request = {"session_id": "s", "event": "request", "data": {"prompt_messages": [{"content": images}]}}
+    long_line = json.dumps(long_request).encode()
+    stream = b'{"short": 1}\n' + long_line + b'\n{"short": 2}\n'
+    lines = _collect_lines(_pieces(stream, 65536), incremental_from=1_000_000)
+    assert lines == [b'{"short": 1}', long_request, b'{"short": 2}']
+
+
+def test_a_broken_long_line_is_reported_without_its_text_and_the_next_line_is_read():
+    secret = "apikey-do-not-echo-0123456789"
+    broken = b'{"credentials": {"api_key": "' + secret.encode() + b'"}, "data": "' + b"x" * 5000 + b'" oops}'
+    remaining = iter([*_pieces(broken + b"\n" + b'{"ok": true}\n', 1000)])
+    lines = stdio.complete_lines(lambda: next(remaining), incremental_from=2000)
+    first = next(lines)
+    with pytest.raises(ValueError) as raised:
+        first.value()
+    message = str(raised.value)
+    assert (
+        message == f"a request line of {len(broken)} bytes is not valid JSON: lexical error: invalid char in json text."
+    )
+    assert secret not in message and "oops" not in message and "\n" not in message
+    assert next(lines) == b'{"ok": true}'
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b'{"a": [1, 2' + b" " * 3000, "parse error: premature EOF"),
+        (b'{"a": 1} {"b": 2}' + b" " * 3000, "parse error: trailing garbage"),
+        (b'{"a": "\xff' + b"x" * 3000 + b'"}', "lexical error: invalid bytes in UTF8 string."),
+        (b" " * 3000, "parse error: premature EOF"),
+    ],
+    ids=["unfinished", "two values", "not UTF-8", "blank"],
+)
+def test_every_kind_of_broken_long_line_names_its_reason(line, reason):
+    remaining = iter([line, b"\n"])
+    parsed = next(stdio.complete_lines(lambda: next(remaining), incremental_from=1000))
+    with pytest.raises(ValueError, match=f": {reason}$"):
+        parsed.value()
+
+
+def test_without_the_c_parser_long_lines_are_joined_and_parsed_whole(monkeypatch):
+    sdk_read_stream = StdioRequestReader._read_stream
+    pieces = _pieces(STREAMS["a line that is not JSON"], 64)
+    expected = _read_all(sdk_read_stream, pieces, monkeypatch)
+    monkeypatch.setattr(stdio, "INCREMENTAL_FROM_BYTES", 100)
+    monkeypatch.setattr(stdio, "c_parser", lambda: None)
+    assert stdio.read_requests_in_larger_pieces() is True
+    assert _read_all(StdioRequestReader._read_stream, pieces, monkeypatch) == expected  # error texts too
