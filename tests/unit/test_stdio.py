@@ -106,20 +106,25 @@ def test_the_faster_reader_yields_what_the_sdk_reader_yields(name, size, monkeyp
     assert expected[0] or expected[1]  # the case really produced something to compare
 
 
-def test_lines_split_across_reads_are_joined_and_reads_holding_many_lines_are_split():
-    reads = iter([b"ab", b"", b"c\nd", b"e\n\nf\n", b"g"])
+def _collect_lines(reads: list[bytes], incremental_from: float = stdio.INCREMENTAL_FROM_BYTES) -> list:
+    """Every line complete_lines makes of these reads (a long line as its parsed value)."""
+    remaining = iter(reads)
 
     def read() -> bytes:
         try:
-            return next(reads)
+            return next(remaining)
         except StopIteration:
             raise _Exhausted from None
 
     lines = []
     with pytest.raises(_Exhausted):
-        for line in stdio.complete_lines(read):
-            lines.append(line)
-    assert lines == [b"abc", b"de", b"", b"f"]
+        for line in stdio.complete_lines(read, incremental_from):
+            lines.append(line.value() if isinstance(line, stdio.IncrementalLine) else line)
+    return lines
+
+
+def test_lines_split_across_reads_are_joined_and_reads_holding_many_lines_are_split():
+    assert _collect_lines([b"ab", b"", b"c\nd", b"e\n\nf\n", b"g"]) == [b"abc", b"de", b"", b"f"]
 
 
 def test_a_line_read_whole_is_not_copied():
@@ -147,22 +152,6 @@ def test_long_lines_parsed_piece_by_piece_yield_what_the_sdk_reader_yields(name,
     assert stdio.read_requests_in_larger_pieces() is True
     actual = _read_all(StdioRequestReader._read_stream, pieces, monkeypatch)
     assert _split(actual) == _split(expected)
-
-
-def _collect_lines(reads: list[bytes], incremental_from: float) -> list:
-    remaining = iter(reads)
-
-    def read() -> bytes:
-        try:
-            return next(remaining)
-        except StopIteration:
-            raise _Exhausted from None
-
-    lines = []
-    with pytest.raises(_Exhausted):
-        for line in stdio.complete_lines(read, incremental_from):
-            lines.append(line.value() if isinstance(line, stdio.IncrementalLine) else line)
-    return lines
 
 
 def test_only_lines_past_the_threshold_are_parsed_as_they_arrive():
