@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import math
 import sys
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -71,7 +70,8 @@ class IncrementalLine:
 @cache
 def c_parser() -> Any:
     """ijson's C (yajl) backend, or None where it cannot load: its pure-Python fallback would be
-    ~50x slower on a 100 MB line, so such lines are then joined and parsed whole instead."""
+    ~50x slower on a 100 MB line, so such lines are then joined and parsed whole instead.
+    Loaded with the first long line, not before the heartbeat (30 ms)."""
     try:
         import ijson
 
@@ -90,10 +90,11 @@ def _reason(error: Exception) -> str:
 
 
 def complete_lines(
-    read: Callable[[], bytes], incremental_from: float = INCREMENTAL_FROM_BYTES
+    read: Callable[[], bytes], incremental_from: int = INCREMENTAL_FROM_BYTES
 ) -> Iterator[bytes | IncrementalLine]:
     """Every complete line `read` delivers, without its newline: its bytes, copied once, or, once
-    it is longer than `incremental_from`, an IncrementalLine that has parsed it as it came.
+    it is longer than `incremental_from` (and ijson's C parser loads), an IncrementalLine that has
+    parsed it as it came.
 
     An empty read is retried, as the SDK does (its reader never ends).
     """
@@ -121,7 +122,7 @@ def complete_lines(
                 continue
             pending.append(rest)
             pending_bytes += len(rest)
-            if pending_bytes > incremental_from:
+            if pending_bytes > incremental_from and c_parser() is not None:
                 long_line = IncrementalLine(pending)
                 pending, pending_bytes = [], 0
 
@@ -147,10 +148,8 @@ def read_requests_in_larger_pieces() -> bool:
     def _read_async(self: StdioRequestReader) -> bytes:
         return tp_read(sys.stdin.fileno(), READ_BYTES)
 
-    incremental_from = INCREMENTAL_FROM_BYTES if c_parser() is not None else math.inf
-
     def _read_stream(self: StdioRequestReader) -> Iterator[PluginInStream]:
-        for raw_line in complete_lines(self._read_async, incremental_from):
+        for raw_line in complete_lines(self._read_async, INCREMENTAL_FROM_BYTES):
             line = raw_line if isinstance(raw_line, IncrementalLine) else raw_line.strip()
             if not line:
                 continue

@@ -106,7 +106,7 @@ def test_the_faster_reader_yields_what_the_sdk_reader_yields(name, size, monkeyp
     assert expected[0] or expected[1]  # the case really produced something to compare
 
 
-def _collect_lines(reads: list[bytes], incremental_from: float = stdio.INCREMENTAL_FROM_BYTES) -> list:
+def _collect_lines(reads: list[bytes], incremental_from: int = stdio.INCREMENTAL_FROM_BYTES) -> list:
     """Every line complete_lines makes of these reads (a long line as its parsed value)."""
     remaining = iter(reads)
 
