@@ -55,6 +55,8 @@ models/llm/tokens.py              | tokens* llm*              | *
 provider/errors.py                | errors* provider*         | *
 provider/connection.py            | connection* provider*     | *
 provider/transport.py             | transport* provider*      | *
+provider/client.py                | client* errors* transport* upstream_http* validation* | *
+models/stdio.py                   | stdio*                    | *
 provider/validation.py            | validation* provider*     | refuses_only_the_model pick_probe_model
 provider/forms.py                 | forms* provider*          | *
 models/rerank/parse.py            | rerank_parse* parse* rerank* | *
