@@ -49,7 +49,7 @@ class IncrementalLine:
 
     def feed(self, piece: bytes) -> None:
         self.size += len(piece)
-        if self._error is None:
+        if piece and self._error is None:  # an empty send would tell the parser the input ended
             try:
                 self._parser.send(piece)
             except Exception as error:  # the rest of the line is still read, and dropped

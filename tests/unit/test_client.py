@@ -85,3 +85,16 @@ def test_open_leaves_a_successful_body_unread_for_the_caller():
 
 def test_one_tls_context_serves_every_client():
     assert tls_context() is tls_context()
+
+
+def test_a_redirect_is_followed_as_the_openai_client_did():
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.path == "/v1/models":
+            return httpx.Response(307, headers={"location": "https://api.atlascloud.ai/v2/models"})
+        return httpx.Response(200, json={"data": []})
+
+    assert client_answering(handler).call("/models", None, TIMEOUT, method="GET") == {"data": []}
+    assert seen == ["https://api.atlascloud.ai/v1/models", "https://api.atlascloud.ai/v2/models"]

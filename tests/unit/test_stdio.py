@@ -23,7 +23,7 @@ def test_the_reader_reads_a_large_request_in_one_mebibyte_pieces(monkeypatch):
     reads: list[int] = []
 
     def fake_read(fd: int, size: int) -> bytes:
-        reads.append(size)
+        reads.append((fd, size))
         return b"x" * size
 
     monkeypatch.setattr("gevent.os.tp_read", fake_read)
@@ -32,7 +32,7 @@ def test_the_reader_reads_a_large_request_in_one_mebibyte_pieces(monkeypatch):
     try:
         assert stdio.read_requests_in_larger_pieces() is True
         assert len(StdioRequestReader._read_async(object())) == stdio.READ_BYTES
-        assert reads == [1024 * 1024]
+        assert reads == [(read_fd, 1024 * 1024)]
         assert stdio.fcntl.fcntl(read_fd, 1032) == stdio.READ_BYTES  # F_GETPIPE_SZ: the pipe grew
     finally:
         os.close(read_fd)
@@ -74,7 +74,8 @@ def _read_all(read_stream, pieces: list[bytes], monkeypatch) -> tuple[list[tuple
 
 
 def _request(session: str, **extra) -> bytes:
-    body = {"session_id": session, "event": "request", "data": {"action": "x", "blob": "A" * 3000}} | extra
+    data = {"action": "x", "temperature": 0.7, "blob": "A" * 3000}
+    body = {"session_id": session, "event": "request", "data": data} | extra
     return json.dumps(body).encode()
 
 
@@ -84,7 +85,10 @@ def _pieces(stream: bytes, size: int) -> list[bytes]:
 
 STREAMS = {
     "one line per read": _request("a") + b"\n",
-    "several lines, one read": _request("a") + b"\n" + _request("b", conversation_id="c", app_id="p") + b"\n",
+    "several lines, one read": _request("a")
+    + b"\n"
+    + _request("b", conversation_id="c", app_id="p", message_id="m", endpoint_id="e")
+    + b"\n",
     "blank and padded lines": b"\n  \n" + b"  " + _request("a", context={"k": 1}) + b"  \n\n",
     "a line that is not JSON": b"{not json\n" + _request("a") + b"\n",
     "an unknown event": _request("a", event="nope") + b"\n" + _request("b") + b"\n",
@@ -204,3 +208,35 @@ def test_without_the_c_parser_long_lines_are_joined_and_parsed_whole(monkeypatch
     monkeypatch.setattr(stdio, "c_parser", lambda: None)
     assert stdio.read_requests_in_larger_pieces() is True
     assert _read_all(StdioRequestReader._read_stream, pieces, monkeypatch) == expected  # error texts too
+
+
+@pytest.mark.parametrize("stdin_kind", ["a regular file", "a closed stream"])
+def test_stdin_that_is_not_a_pipe_keeps_its_size_and_is_still_read_in_large_pieces(stdin_kind, monkeypatch, tmp_path):
+    path = tmp_path / "stdin"
+    path.write_bytes(b"")
+    with path.open("rb") as file:
+        if stdin_kind == "a regular file":
+            monkeypatch.setattr(stdio.sys.stdin, "fileno", file.fileno)  # F_SETPIPE_SZ: OSError
+        else:
+            monkeypatch.setattr(stdio.sys.stdin, "fileno", lambda: (_ for _ in ()).throw(ValueError("closed")))
+        assert stdio.read_requests_in_larger_pieces() is True
+
+
+@pytest.mark.parametrize("method", ["_read_async", "_read_stream"])
+def test_an_sdk_without_the_expected_reader_is_left_alone(method, monkeypatch):
+    monkeypatch.setattr(StdioRequestReader, method, None)
+    other = "_read_stream" if method == "_read_async" else "_read_async"
+    before = getattr(StdioRequestReader, other)
+    assert stdio.read_requests_in_larger_pieces() is False
+    assert getattr(StdioRequestReader, other) is before and getattr(StdioRequestReader, method) is None
+
+
+def test_a_parser_error_without_words_is_named_by_its_kind():
+    assert stdio._reason(ValueError()) == "ValueError"
+    assert stdio._reason(ValueError(b"lexical error: x\n   {quoted text}")) == "lexical error: x"
+
+
+def test_a_long_line_whose_newline_comes_in_a_read_of_its_own_is_complete():
+    value = {"session_id": "s", "blob": "A" * 500}
+    # The newline starts the next read: the line's last piece is empty, which must not end the parse early.
+    assert _collect_lines([json.dumps(value).encode(), b"\n"], incremental_from=100) == [value]
