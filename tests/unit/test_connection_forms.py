@@ -13,6 +13,7 @@ from provider.connection import (
     connection_from_credentials,
     normalise_endpoint,
     open_client,
+    request_headers,
 )
 
 EXAMPLE = "for example https://api.atlascloud.ai/v1, or leave it empty"
@@ -82,3 +83,13 @@ def test_every_model_type_shares_one_client_per_connection_with_its_key_and_name
     assert str(request.url) == "https://gw.example.com/v1/chat/completions"
     assert request.headers["Authorization"] == "Bearer apikey-shared-client-1"
     assert request.headers["User-Agent"] == USER_AGENT and request.headers["X-Atlas-Client"] == "dify"
+
+
+def test_every_request_carries_the_key_as_a_bearer_token_and_names_the_plugin():
+    headers = request_headers(Connection("https://api.atlascloud.ai/v1", "apikey-headers-1"))
+    assert headers == {
+        "Authorization": "Bearer apikey-headers-1",
+        "Accept": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Atlas-Client": "dify",
+    }

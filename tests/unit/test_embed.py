@@ -92,9 +92,11 @@ def test_one_row_too_many_is_rejected():
         ({"total_tokens": 12, "prompt_tokens": 11}, 12),
         ({"total_tokens": 0, "prompt_tokens": 11}, 11),
         ({"total_tokens": None, "prompt_tokens": None}, 7),
+        ({"total_tokens": 0, "prompt_tokens": 0}, 7),
+        ({"total_tokens": 1}, 1),
         (None, 7),
     ],
-    ids=["total", "prompt", "zeros", "absent"],
+    ids=["total", "prompt", "nones", "zeros", "one", "absent"],
 )
 def test_the_servers_usage_wins_else_our_own_count(usage, tokens):
     assert (
@@ -221,6 +223,7 @@ def test_json_number_rows_pass_through_as_floats():
     ("embedding", "message"),
     [
         (base64.b64encode(b"abc").decode(), "not float32"),
+        ("abc", "not base64"),  # padding missing
         (None, "neither numbers nor base64"),
         (["0.5", 1.0], "neither numbers nor base64"),
         ([True, 1.0], "neither numbers nor base64"),

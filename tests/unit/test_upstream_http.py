@@ -51,8 +51,10 @@ def test_the_request_is_sent_as_given_within_the_deadline():
 def test_a_blocking_reply_arriving_in_several_reads_is_one_completion():
     body = completion("Hello, world")
     parts = [body[:10], body[10:25], body[25:]]
-    pieces = fetch_completion(client(reply(parts, "application/json")), REQUEST, Deadline.start(30))
+    seen: list[httpx.Request] = []
+    pieces = fetch_completion(client(reply(parts, "application/json"), seen), REQUEST, Deadline.start(30))
     assert [(p.content, p.finish_reason) for p in pieces] == [("Hello, world", "stop")]
+    assert [json.loads(request.content) for request in seen] == [REQUEST]
 
 
 def test_an_sse_reply_to_a_blocking_request_is_read_as_its_events():
