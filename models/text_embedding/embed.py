@@ -49,8 +49,8 @@ def embed_batch(
     request = embedding_request(model, [piece.text for piece in batch], dimensions)
     reply = with_retries(deadline, lambda t: client.call("/embeddings", request, t))
     vectors = vectors_of_reply(reply, len(batch))
-    usage = reply.get("usage") if isinstance(reply.get("usage"), dict) else {}
-    served = usage.get("total_tokens") or usage.get("prompt_tokens")
+    usage = reply.get("usage")  # `reply` is a dict: vectors_of_reply refused anything else
+    served = (usage.get("total_tokens") or usage.get("prompt_tokens")) if isinstance(usage, dict) else None
     tokens = served if isinstance(served, int) and served > 0 else sum(piece.tokens for piece in batch)
     return BatchResult(vectors, tokens)
 

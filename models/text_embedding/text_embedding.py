@@ -19,17 +19,18 @@ from models.shared import AtlasCloudModel, validation_failure
 from models.text_embedding.batching import (
     MAX_TOKENS_PER_REQUEST,
     SAFETY_MARGIN,
+    Piece,
     merge_windows,
     plan_batches,
     split_into_pieces,
 )
-from models.text_embedding.embed import embed_all, embedding_request, vectors_of_reply
+from models.text_embedding.embed import embed_all, embed_batch
 from models.text_embedding.reply import check_reply_fits, compact
 from models.text_embedding.settings import customizable_embedding_schema, embedding_settings
 from models.vision_utils.tokens import count_text
 from provider.connection import connection_from_credentials, open_client
 from provider.errors import is_not_found, to_invoke_error
-from provider.transport import Deadline, with_retries
+from provider.transport import Deadline
 
 # An administrator is waiting for the form to answer.
 VALIDATION_BUDGET_S = 60.0
@@ -81,12 +82,8 @@ class AtlasCloudTextEmbeddingModel(AtlasCloudModel, TextEmbeddingModel):
         try:
             settings = embedding_settings(credentials)
             connection = connection_from_credentials(credentials)
-            client = open_client(connection)
-            request = embedding_request(model, ["ping"], settings.dimensions)
-            reply = with_retries(
-                Deadline.start(VALIDATION_BUDGET_S, connection.label), lambda t: client.call("/embeddings", request, t)
-            )
-            vectors_of_reply(reply, 1)
+            deadline = Deadline.start(VALIDATION_BUDGET_S, connection.label)
+            embed_batch(open_client(connection), model, [Piece(0, "ping", 1)], settings.dimensions, deadline)
         except Exception as error:
             if is_not_found(error):
                 raise CredentialsValidateFailedError(not_served(model, to_invoke_error(error, connection))) from None
