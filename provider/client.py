@@ -31,12 +31,19 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def body_of(response: httpx.Response) -> Any:
-    """A read response's JSON, else its text (error pages are HTML or plain text)."""
+def body_of(content: bytes) -> Any:
+    """An error reply's JSON, else its text (error pages are HTML or plain text)."""
     try:
-        return json.loads(response.content)
+        return json.loads(content)
     except ValueError:
-        return response.content.decode("utf-8", "replace")
+        return content.decode("utf-8", "replace")
+
+
+def read_and_close(response: httpx.Response) -> bytes:
+    try:
+        return response.read()
+    finally:
+        response.close()
 
 
 class Client:
@@ -59,24 +66,15 @@ class Client:
         request = self._http.build_request(method, path, json=body, timeout=timeout)
         response = self._http.send(request, stream=True)
         if response.status_code >= 400:
-            try:
-                response.read()
-            finally:
-                response.close()
-            raise StatusError(response.status_code, body_of(response), response.headers, response.reason_phrase)
+            reply = body_of(read_and_close(response))
+            raise StatusError(response.status_code, reply, response.headers, response.reason_phrase)
         return response
 
     def call(self, path: str, body: dict[str, Any] | None, timeout: httpx.Timeout, method: str = "POST") -> Any:
         """Send one request and return its JSON reply; ReplyError when the reply is not JSON."""
         response = self.open(path, body, timeout, method)
-        try:
-            content = response.read()
-        finally:
-            response.close()
+        content = read_and_close(response)
         try:
             return json.loads(content)
         except ValueError:
             raise ReplyError(f"its reply is not JSON (HTTP {response.status_code})") from None
-
-    def close(self) -> None:
-        self._http.close()
