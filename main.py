@@ -1,5 +1,6 @@
 from dify_plugin import DifyPluginEnv, Plugin
 
+from models.llm.count_request import ImageHeadersForCounts
 from models.stdio import read_requests_in_larger_pieces
 from models.warmup import warm_up
 
@@ -10,6 +11,6 @@ from models.warmup import warm_up
 plugin = Plugin(DifyPluginEnv(MAX_REQUEST_TIMEOUT=600))
 
 if __name__ == "__main__":
-    read_requests_in_larger_pieces()
+    read_requests_in_larger_pieces(ImageHeadersForCounts)
     warm_up()
     plugin.run()

@@ -7,7 +7,9 @@ base64, so one request can be 100 MB or more: each copy costs tens of millisecon
 first-touch page faults) and as much memory as the request. Here: a 1 MiB pipe and 1 MiB reads;
 a line is joined once from its pieces, and a line longer than INCREMENTAL_FROM_BYTES is not
 joined at all: its JSON is parsed as its pieces arrive (ijson, over the C yajl parser), so the
-memory it takes is about its parsed values alone (bench/bench_tokens.py).
+memory it takes is about its parsed values alone. Each of its string values passes a StringValues
+filter as it is parsed: a token count keeps only its images' headers (models/llm/count_request.py),
+so it takes a fraction of its size (bench/bench_tokens.py).
 
 Everything after the line is the SDK's own behaviour, kept field for field: a line is parsed
 with the same validator (or, when long, into the same values) and becomes the same
@@ -20,51 +22,99 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import mmap
 import sys
 from collections.abc import Callable, Iterator
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 READ_BYTES = 1024 * 1024
 # Lines longer than this (requests carrying images) are parsed piece by piece as they arrive.
 INCREMENTAL_FROM_BYTES = 8 * 1024 * 1024
+# The parser gets a long line in batches this large. yajl lexes a token that spans batches (a
+# photo's base64) again from its start with each batch (yajl_lex.c), so fed the 1 MiB reads the
+# 132 MiB count in bench/bench_tokens.py took 382 ms; in 4 MiB batches 277 ms, for 3 MB more
+# memory (8 MiB batches: no faster, 12 MB more).
+PARSE_BATCH_BYTES = 4 * 1024 * 1024
 # F_SETPIPE_SZ (Linux): how much a pipe buffers; unprivileged processes may raise it to 1 MiB.
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+
+
+class StringValues(Protocol):
+    """Sees each string value of one long line as it is parsed, and may keep less of it: the
+    value kept is what the request holds (models/llm/count_request.py)."""
+
+    def keep(self, path: str, value: str) -> str: ...
+
+    def check(self, line: Any) -> None:
+        """ValueError when what `keep` kept does not suit the parsed line."""
 
 
 class IncrementalLine:
     """One long line's JSON, parsed from its pieces as they arrive; never holds the whole line."""
 
-    def __init__(self, pieces: list[bytes]) -> None:
-        from ijson import sendable_list
+    def __init__(self, pieces: list[bytes], strings: StringValues | None = None) -> None:
+        """Parses `pieces` (the line so far), emptying the list: each piece is released once copied."""
+        from ijson import ObjectBuilder, sendable_list
 
         parser = c_parser()
         assert parser is not None, "complete_lines uses IncrementalLine only when the C parser loads"
         self.size = 0
-        self._values = sendable_list()
-        self._parser = parser.items_coro(self._values, "", use_float=True)
+        # Events, built into values here: each string passes `strings` before the value holds it.
+        self._events = sendable_list()
+        self._parser = parser.parse_coro(self._events, use_float=True)
+        self._builder = ObjectBuilder()
+        self._strings = strings
         self._error: Exception | None = None
-        for piece in pieces:
-            self.feed(piece)
+        # Anonymous memory: its pages are taken as they are first filled, not all at once.
+        self._batch = mmap.mmap(-1, PARSE_BATCH_BYTES)
+        self._batched = 0
+        while pieces:
+            self.feed(pieces.pop(0))
 
     def feed(self, piece: bytes) -> None:
         self.size += len(piece)
-        if piece and self._error is None:  # an empty send would tell the parser the input ended
+        rest = memoryview(piece)
+        while rest and self._error is None:
+            taken = min(len(rest), PARSE_BATCH_BYTES - self._batched)
+            self._batch[self._batched : self._batched + taken] = rest[:taken]
+            self._batched += taken
+            rest = rest[taken:]
+            if self._batched == PARSE_BATCH_BYTES:
+                self._parse_batch()
+
+    def _parse_batch(self) -> None:
+        """Parse what the batch holds; never an empty batch, which would tell the parser the input ended."""
+        if self._batched and self._error is None:
             try:
-                self._parser.send(piece)
+                with memoryview(self._batch) as batch:
+                    self._parser.send(batch[: self._batched])
+                self._build()
             except Exception as error:  # the rest of the line is still read, and dropped
                 self._error = error
+        self._batched = 0
+
+    def _build(self) -> None:
+        for path, event, value in self._events:
+            if event == "string" and self._strings is not None:
+                value = self._strings.keep(path, value)
+            self._builder.event(event, value)
+        del self._events[:]
 
     def value(self) -> Any:
-        """The line's JSON value; ValueError, without any of the line's text, if it is not JSON."""
+        """The line's JSON value; ValueError, without any of the line's text, if it cannot be read."""
+        self._parse_batch()
         if self._error is None:
             try:
                 self._parser.close()
+                self._build()
             except Exception as error:
                 self._error = error
         if self._error is not None:
-            raise ValueError(f"a request line of {self.size} bytes is not valid JSON: {_reason(self._error)}")
-        return self._values[0]
+            raise ValueError(f"a request line of {self.size} bytes cannot be read: {_reason(self._error)}")
+        if self._strings is not None:
+            self._strings.check(self._builder.value)
+        return self._builder.value
 
 
 @cache
@@ -90,11 +140,13 @@ def _reason(error: Exception) -> str:
 
 
 def complete_lines(
-    read: Callable[[], bytes], incremental_from: int = INCREMENTAL_FROM_BYTES
+    read: Callable[[], bytes],
+    incremental_from: int = INCREMENTAL_FROM_BYTES,
+    strings_for_line: Callable[[], StringValues] | None = None,
 ) -> Iterator[bytes | IncrementalLine]:
     """Every complete line `read` delivers, without its newline: its bytes, copied once, or, once
     it is longer than `incremental_from` (and ijson's C parser loads), an IncrementalLine that has
-    parsed it as it came.
+    parsed it as it came, its strings passed through a new `strings_for_line()`.
 
     An empty read is retried, as the SDK does (its reader never ends).
     """
@@ -123,12 +175,13 @@ def complete_lines(
             pending.append(rest)
             pending_bytes += len(rest)
             if pending_bytes > incremental_from and c_parser() is not None:
-                long_line = IncrementalLine(pending)
+                long_line = IncrementalLine(pending, strings_for_line() if strings_for_line else None)
                 pending, pending_bytes = [], 0
 
 
-def read_requests_in_larger_pieces() -> bool:
-    """Patch the SDK's stdin reader; False when the SDK is not the one this was written for."""
+def read_requests_in_larger_pieces(strings_for_line: Callable[[], StringValues] | None = None) -> bool:
+    """Patch the SDK's stdin reader; False when the SDK is not the one this was written for.
+    Each long line's strings pass through a new `strings_for_line()`."""
     try:
         from dify_plugin.core.entities.plugin.io import PluginInStream, PluginInStreamEvent
         from dify_plugin.core.server.stdio.request_reader import StdioRequestReader
@@ -149,7 +202,7 @@ def read_requests_in_larger_pieces() -> bool:
         return tp_read(sys.stdin.fileno(), READ_BYTES)
 
     def _read_stream(self: StdioRequestReader) -> Iterator[PluginInStream]:
-        for raw_line in complete_lines(self._read_async, INCREMENTAL_FROM_BYTES):
+        for raw_line in complete_lines(self._read_async, INCREMENTAL_FROM_BYTES, strings_for_line):
             line = raw_line if isinstance(raw_line, IncrementalLine) else raw_line.strip()
             if not line:
                 continue

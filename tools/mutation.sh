@@ -52,11 +52,12 @@ models/llm/upstream.py            | upstream* llm*            | *
 models/llm/messages.py            | messages* llm*            | *
 models/llm/request.py             | request* llm*             | *
 models/llm/tokens.py              | tokens* llm*              | *
+models/llm/count_request.py       | count_request* stdio*     | *
 provider/errors.py                | errors* provider*         | *
 provider/connection.py            | connection* provider*     | *
 provider/transport.py             | transport* provider*      | *
 provider/client.py                | client* errors* transport* upstream_http* validation* | *
-models/stdio.py                   | stdio*                    | *
+models/stdio.py                   | stdio* count_request*     | *
 provider/validation.py            | validation* provider*     | refuses_only_the_model pick_probe_model
 provider/forms.py                 | forms* provider*          | *
 models/rerank/parse.py            | rerank_parse* parse* rerank* | *
@@ -70,7 +71,7 @@ models/text_embedding/reply.py    | embed_reply* embed*       | *
 models/vision_utils/ssrf.py       | ssrf* fetch*              | *
 models/vision_utils/image_url.py  | ssrf* fetch*              | *
 models/vision_utils/fetch.py      | fetch* ssrf*              | *
-models/vision_utils/header.py     | image* images*            | *
+models/vision_utils/header.py     | image* images* count_request* | *
 models/vision_utils/sizing.py     | image_sizing* image* images* | *
 models/vision_utils/plan.py       | image_cost* image* images* | *
 models/vision_utils/budget.py     | image_budget*             | *

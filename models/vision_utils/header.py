@@ -14,6 +14,7 @@ import io
 import math
 import struct
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
@@ -198,6 +199,42 @@ def header_from_base64(text: str, start: int = 0) -> tuple[Image.Image, bytes]:
     can only read whole (WEBP, some TIFF and HEIF files) end up decoding the whole base64
     text, never the pixels. `start` lets a data URI be read without copying its payload.
     """
+    image, prefix, _ = _header_and_end(text, start)
+    return image, prefix
+
+
+def header_text(text: str, start: int = 0) -> str:
+    """`text` cut just after the base64 that header_from_base64 decodes to read its header, so it
+    reads the very same header and bytes from the cut text; `text` itself when the header needs
+    all of it, or when the data is not an image at all (not base64, no format's signature: nothing
+    the header reader would find in more of it)."""
+    try:
+        signature = base64.b64decode(text[start : start + 24], validate=True)
+    except (binascii.Error, ValueError):
+        return text
+    if not _has_image_signature(signature[:16]):
+        return text
+    try:
+        _, _, end = _header_and_end(text, start)
+    except ImageError:
+        return text
+    return text[:end]
+
+
+def _has_image_signature(first_bytes: bytes) -> bool:
+    """Whether an allowed opener would try these first 16 bytes (Pillow's `accept`; None takes any)."""
+    for name in _openers():
+        accepts: Callable[[bytes], object] | None = Image.OPEN[name][1]
+        try:
+            if accepts is None or accepts(first_bytes):
+                return True
+        except Exception:  # a plugin's check failing is no reason to skip the header reader
+            return True
+    return False
+
+
+def _header_and_end(text: str, start: int) -> tuple[Image.Image, bytes, int]:
+    """header_from_base64, with where in `text` the decoded base64 ends."""
     length = HEADER_PREFIX_BYTES
     while True:
         end = min(len(text), start + length // 3 * 4)  # whole base64 quads: at most `length` bytes
@@ -206,12 +243,12 @@ def header_from_base64(text: str, start: int = 0) -> tuple[Image.Image, bytes]:
         except (binascii.Error, ValueError) as error:
             raise ImageError("the image data is not valid base64") from error
         if end == len(text):
-            return open_header(prefix), prefix
+            return open_header(prefix), prefix, end
         try:
             image = _open(prefix)
         except ImageError:
             image = None  # most likely cut short by the prefix
         # Pillow stops reading a JPEG at its first scan; before that its size may be unknown.
         if image is not None and (image.tile or not is_jpeg(image)):
-            return check_dimensions(image), prefix
+            return check_dimensions(image), prefix, end
         length *= 2

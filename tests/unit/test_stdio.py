@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+from typing import ClassVar
 
 import pytest
 from dify_plugin.core.server.stdio.request_reader import StdioRequestReader
 
 from models import stdio
+
+
+@pytest.fixture(autouse=True, params=[1000, stdio.PARSE_BATCH_BYTES], ids=lambda size: f"batch={size}")
+def _parse_batch_bytes(request, monkeypatch):
+    """Long lines parsed in many small batches, and in batches of the real size."""
+    monkeypatch.setattr(stdio, "PARSE_BATCH_BYTES", request.param)
 
 
 @pytest.fixture(autouse=True)
@@ -176,9 +183,7 @@ def test_a_broken_long_line_is_reported_without_its_text_and_the_next_line_is_re
     with pytest.raises(ValueError) as raised:
         first.value()
     message = str(raised.value)
-    assert (
-        message == f"a request line of {len(broken)} bytes is not valid JSON: lexical error: invalid char in json text."
-    )
+    assert message == f"a request line of {len(broken)} bytes cannot be read: lexical error: invalid char in json text."
     assert secret not in message and "oops" not in message and "\n" not in message
     assert next(lines) == b'{"ok": true}'
 
@@ -240,3 +245,68 @@ def test_a_long_line_whose_newline_comes_in_a_read_of_its_own_is_complete():
     value = {"session_id": "s", "blob": "A" * 500}
     # The newline starts the next read: the line's last piece is empty, which must not end the parse early.
     assert _collect_lines([json.dumps(value).encode(), b"\n"], incremental_from=100) == [value]
+
+
+class _Upper:
+    """A StringValues that keeps every string value upper-cased and records what it saw."""
+
+    made: ClassVar[list[_Upper]] = []
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+        self.checked: list = []
+        _Upper.made.append(self)
+
+    def keep(self, path: str, value: str) -> str:
+        self.seen.append((path, value))
+        return value.upper()
+
+    def check(self, line) -> None:
+        self.checked.append(line)
+        if line.get("refuse"):
+            raise ValueError("refused by its strings")
+
+
+def test_each_long_line_passes_its_strings_through_a_new_filter_and_short_lines_do_not():
+    _Upper.made = []
+    long_value = {"session_id": "s", "data": {"text": "abc" * 1000, "n": [1, 2.5, None, True], "k": {"x": "y"}}}
+    long_line = json.dumps(long_value).encode()
+    stream = long_line + b'\n{"short": "abc"}\n' + long_line + b"\n"
+    remaining = iter(_pieces(stream, 700))
+    lines = stdio.complete_lines(lambda: next(remaining), incremental_from=1000, strings_for_line=_Upper)
+    first, short, second = next(lines), next(lines), next(lines)
+    assert short == b'{"short": "abc"}'
+    upper = {"session_id": "S", "data": {"text": "ABC" * 1000, "n": [1, 2.5, None, True], "k": {"x": "Y"}}}
+    assert first.value() == upper == second.value()
+    assert len(_Upper.made) == 2
+    assert _Upper.made[0].seen == [("session_id", "s"), ("data.text", "abc" * 1000), ("data.k.x", "y")]  # no keys
+    assert _Upper.made[0].checked == [upper]
+
+
+def test_a_long_line_its_filter_refuses_is_answered_as_an_error_and_the_next_line_is_read(monkeypatch):
+    refused = json.dumps({"session_id": "s1", "event": "request", "data": {"b": "x" * 3000}, "refuse": 1}).encode()
+    failing = json.dumps({"session_id": "s2", "event": "request", "data": {"boom": "x" * 3000}}).encode()
+    pieces = _pieces(refused + b"\n" + failing + b"\n" + _request("ok") + b"\n", 1000)
+
+    class Failing(_Upper):
+        def keep(self, path: str, value: str) -> str:
+            if path == "data.boom":
+                raise RuntimeError("the filter broke")
+            return value
+
+    monkeypatch.setattr(stdio, "INCREMENTAL_FROM_BYTES", 2000)
+    assert stdio.read_requests_in_larger_pieces(Failing) is True
+    streams, errors = _read_all(StdioRequestReader._read_stream, pieces, monkeypatch)
+    assert [stream[0] for stream in streams] == ["ok"]
+    assert errors == [
+        {"data": {"error": "refused by its strings"}},
+        {"data": {"error": f"a request line of {len(failing)} bytes cannot be read: the filter broke"}},
+    ]
+
+
+def test_the_pieces_read_before_a_line_was_known_to_be_long_are_released_as_they_are_parsed():
+    pieces = [b'{"a": "', b"x" * 100, b'", "b": [1, 2]}']
+    line = stdio.IncrementalLine(pieces)
+    assert pieces == []
+    line.feed(b"  ")
+    assert line.size == 124 and line.value() == {"a": "x" * 100, "b": [1, 2]}

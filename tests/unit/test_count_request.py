@@ -1,0 +1,210 @@
+"""A long token-count request keeps each image only as far as its header, and counts the same."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+
+import pytest
+from dify_plugin.entities.model.message import ImagePromptMessageContent
+
+from models.catalog import plugin_settings
+from models.llm import count_request
+from models.llm.count_request import WORTH_CUTTING, ImageHeadersForCounts
+from models.stdio import IncrementalLine
+from models.vision_utils.content import estimate_image_tokens
+from models.vision_utils.header import HEADER_PREFIX_BYTES, ImageError, header_from_base64, header_text
+from models.vision_utils.policy import ImagePolicy
+from tests.image_corpus import HOSTILE
+from tests.images import encode, photo
+
+VISION = "qwen/qwen3.5-27b"
+DATA_URI = "data:image/jpeg;base64,"
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def late_header_jpeg(icc_bytes: int = 300_000) -> bytes:
+    """A photo whose frame header sits ~300 kB in, after a colour profile in many APP2 segments:
+    the header reader has to double its prefix several times to reach it."""
+    return encode(photo(1600, 1200), "JPEG", quality=90, icc_profile=os.urandom(icc_bytes))
+
+
+def header_of(text: str, start: int = 0) -> tuple:
+    try:
+        image, prefix = header_from_base64(text, start)
+    except ImageError as error:
+        return ("error", str(error))
+    return (image.format, image.size, image.mode, prefix)
+
+
+def image_part(text: str, detail: str = "high") -> ImagePromptMessageContent:
+    return ImagePromptMessageContent(format="jpeg", mime_type="image/jpeg", base64_data=text, detail=detail)
+
+
+CORPUS = {
+    "jpeg with its header 300 kB in": lambda: late_header_jpeg(),
+    "jpeg photo": lambda: encode(photo(3000, 2000), "JPEG", quality=88),
+    "progressive jpeg": lambda: encode(photo(2000, 1500), "JPEG", progressive=True),
+    "png": lambda: encode(photo(1200, 900), "PNG"),
+    "webp": lambda: encode(photo(1200, 900), "WEBP"),
+    "gif": lambda: encode(photo(800, 600).convert("P"), "GIF"),
+    **{name: make for name, (make, _) in HOSTILE.items()},
+}
+
+
+@pytest.fixture(scope="module")
+def corpus() -> dict[str, str]:
+    return {name: b64(make()) for name, make in CORPUS.items()}
+
+
+@pytest.mark.parametrize("name", CORPUS)
+def test_the_cut_text_reads_the_same_header_and_counts_the_same(name, corpus):
+    text = corpus[name]
+    cut = header_text(text)
+    assert text.startswith(cut)
+    assert header_of(cut) == header_of(text)
+    for model in (VISION, "moonshotai/kimi-k2.6"):
+        policy = ImagePolicy.from_config(plugin_settings(model))
+        for detail in ("low", "high"):
+            assert estimate_image_tokens(image_part(cut, detail), policy) == estimate_image_tokens(
+                image_part(text, detail), policy
+            )
+
+
+def test_large_jpeg_and_png_keep_only_their_header(corpus):
+    assert len(header_text(corpus["jpeg photo"])) <= HEADER_PREFIX_BYTES * 4 // 3 < len(corpus["jpeg photo"]) // 4
+    assert len(header_text(corpus["png"])) <= HEADER_PREFIX_BYTES * 4 // 3
+    late = corpus["jpeg with its header 300 kB in"]
+    assert 300_000 * 4 // 3 < len(header_text(late)) <= 8 * HEADER_PREFIX_BYTES * 4 // 3 < len(late)
+
+
+def test_a_data_uri_keeps_its_scheme_and_the_header_after_it(corpus):
+    text = DATA_URI + corpus["jpeg photo"]
+    cut = header_text(text, len(DATA_URI))
+    assert cut.startswith(DATA_URI) and text.startswith(cut) and len(cut) < len(text) // 4
+    assert header_of(cut, len(DATA_URI)) == header_of(text, len(DATA_URI))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b64(os.urandom(3_000_000)),  # no image signature: counted as unreadable, whatever its length
+        b64(b"%PDF-1.7\n" + os.urandom(3_000_000)),
+        "not base64 at all! " * 100_000,
+        b64(b"\xff\xd8\xff" + os.urandom(3_000_000)),  # a JPEG signature, then nothing readable
+        "",
+    ],
+    ids=["random bytes", "pdf", "not base64", "jpeg signature only", "empty"],
+)
+def test_data_that_is_no_readable_image_is_kept_whole(text):
+    assert header_text(text) is text
+
+
+def line_filter_run(values: list[tuple[str, str]], line: dict) -> tuple[list[str], ImageHeadersForCounts]:
+    strings = ImageHeadersForCounts()
+    kept = [strings.keep(path, value) for path, value in values]
+    strings.check(line)
+    return kept, strings
+
+
+@pytest.fixture(scope="module")
+def big_jpeg() -> str:
+    text = b64(encode(photo(2400, 1800), "JPEG", quality=95))
+    assert len(text) > 2 * WORTH_CUTTING
+    return text
+
+
+def test_a_count_cuts_base64_and_data_uri_images_and_nothing_else(big_jpeg):
+    count = {"data": {"action": "get_llm_num_tokens"}}
+    long_text = "word " * 100_000
+    values = [
+        (count_request.ACTION_PATH, "get_llm_num_tokens"),
+        (count_request.BASE64_PATH, big_jpeg),
+        (count_request.URL_PATH, DATA_URI + big_jpeg),
+        (count_request.URL_PATH, "https://example.com/photo.jpg?" + "q" * WORTH_CUTTING),
+        ("data.prompt_messages.item.content.item.data", long_text),
+        ("data.prompt_messages.item.content", big_jpeg),
+        (count_request.BASE64_PATH, big_jpeg[: WORTH_CUTTING - 4]),  # small: not worth reading twice
+    ]
+    kept, _ = line_filter_run(values, count)
+    assert kept[0] == "get_llm_num_tokens"
+    assert kept[1] == header_text(big_jpeg) and len(kept[1]) < len(big_jpeg) // 4
+    assert kept[2] == DATA_URI + kept[1]
+    assert kept[3:] == [value for _, value in values[3:]]
+
+
+@pytest.mark.parametrize("action", ["invoke_llm", "get_text_embedding_num_tokens", None])
+def test_other_requests_keep_every_image_whole(action, big_jpeg):
+    values = [(count_request.BASE64_PATH, big_jpeg)]
+    if action is not None:
+        values.insert(0, (count_request.ACTION_PATH, action))
+    kept, _ = line_filter_run(values, {"data": {"action": action}})
+    assert kept[-1] is big_jpeg
+
+
+def test_an_action_written_after_the_messages_cuts_nothing(big_jpeg):
+    values = [(count_request.BASE64_PATH, big_jpeg), (count_request.ACTION_PATH, "get_llm_num_tokens")]
+    kept, _ = line_filter_run(values, {"data": {"action": "get_llm_num_tokens"}})
+    assert kept[0] is big_jpeg
+
+
+def test_a_line_whose_action_changes_after_its_images_were_cut_is_refused(big_jpeg):
+    strings = ImageHeadersForCounts()
+    strings.keep(count_request.ACTION_PATH, "get_llm_num_tokens")
+    assert strings.keep(count_request.BASE64_PATH, big_jpeg) != big_jpeg
+    strings.keep(count_request.ACTION_PATH, "invoke_llm")  # a second "action" key: the last one wins
+    assert strings.keep(count_request.BASE64_PATH, big_jpeg) is big_jpeg
+    with pytest.raises(ValueError, match="action changed to 'invoke_llm' after its images were read"):
+        strings.check({"data": {"action": "invoke_llm"}})
+    for not_a_request in ([], {"data": "x"}):
+        with pytest.raises(ValueError, match="action changed to 'None'"):
+            strings.check(not_a_request)
+
+
+def test_a_count_line_that_cut_nothing_passes_its_check_whatever_it_is():
+    strings = ImageHeadersForCounts()
+    strings.keep(count_request.ACTION_PATH, "get_llm_num_tokens")
+    strings.check([])
+
+
+def test_a_parsed_count_line_holds_cut_images_and_counts_like_the_whole_one(corpus):
+    photos = [corpus["jpeg photo"], corpus["jpeg with its header 300 kB in"], corpus["png"], corpus["webp"]]
+    content = [{"type": "text", "data": "these?"}]
+    content += [{"type": "image", "format": "jpeg", "mime_type": "image/jpeg", "base64_data": t} for t in photos]
+    data = {"action": "get_llm_num_tokens", "model": VISION, "prompt_messages": [{"role": "user", "content": content}]}
+    line = json.dumps({"session_id": "s", "event": "request", "data": data}).encode()
+    parsed = IncrementalLine([line[i : i + 65536] for i in range(0, len(line), 65536)], ImageHeadersForCounts())
+    value = parsed.value()
+    whole = json.loads(line)
+    kept = [part["base64_data"] for part in value["data"]["prompt_messages"][0]["content"][1:]]
+    assert kept == [header_text(text) for text in photos]
+    assert sum(map(len, kept)) < len(line) // 4
+    for part in content[1:]:
+        part.pop("base64_data")
+    assert value["data"]["prompt_messages"][0]["content"][0] == whole["data"]["prompt_messages"][0]["content"][0]
+    policy = ImagePolicy.from_config(plugin_settings(VISION))
+    assert [estimate_image_tokens(image_part(text), policy) for text in kept] == [
+        estimate_image_tokens(image_part(text), policy) for text in photos
+    ]
+
+
+def test_an_image_whose_header_pillow_reads_only_whole_is_kept_whole():
+    text = b64(encode(photo(2400, 1800), "WEBP", quality=95))
+    assert len(text) > 2 * WORTH_CUTTING
+    assert header_text(text) == text
+
+
+def test_a_signature_check_that_raises_leaves_the_decision_to_the_header_reader(monkeypatch, corpus):
+    from PIL import Image
+
+    def raising(prefix: bytes) -> bool:
+        raise RuntimeError("a plugin's accept broke")
+
+    factory, _ = Image.OPEN["JPEG"]
+    monkeypatch.setitem(Image.OPEN, "JPEG", (factory, raising))
+    text = b64(os.urandom(100_000))
+    assert header_text(text) is text  # not raised: the header reader ran, and found no image
