@@ -208,3 +208,28 @@ def test_a_signature_check_that_raises_leaves_the_decision_to_the_header_reader(
     monkeypatch.setitem(Image.OPEN, "JPEG", (factory, raising))
     text = b64(os.urandom(100_000))
     assert header_text(text) is text  # not raised: the header reader ran, and found no image
+
+
+def test_data_of_exactly_the_worth_cutting_length_is_cut(big_jpeg):
+    strings = ImageHeadersForCounts()
+    strings.keep(count_request.ACTION_PATH, "get_llm_num_tokens")
+    value = big_jpeg[:WORTH_CUTTING]
+    assert strings.keep(count_request.BASE64_PATH, value) == header_text(value) != value
+
+
+def test_a_count_line_that_kept_its_data_whole_may_change_its_action():
+    """Only a cut makes a changed action an error: data kept whole suits any request."""
+    strings = ImageHeadersForCounts()
+    strings.keep(count_request.ACTION_PATH, "get_llm_num_tokens")
+    random_data = b64(os.urandom(WORTH_CUTTING))
+    assert strings.keep(count_request.BASE64_PATH, random_data) is random_data
+    strings.check({"data": {"action": "invoke_llm"}})
+
+
+def test_a_changed_action_is_quoted_at_most_forty_characters_long(big_jpeg):
+    strings = ImageHeadersForCounts()
+    strings.keep(count_request.ACTION_PATH, "get_llm_num_tokens")
+    strings.keep(count_request.BASE64_PATH, big_jpeg)
+    with pytest.raises(ValueError) as raised:
+        strings.check({"data": {"action": "a" * 100}})
+    assert f"changed to '{'a' * 40}' after" in str(raised.value)
