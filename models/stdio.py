@@ -104,6 +104,7 @@ class IncrementalLine:
     def value(self) -> Any:
         """The line's JSON value; ValueError, without any of the line's text, if it cannot be read."""
         self._parse_batch()
+        self._batch.close()  # its memory goes back now, not when the SDK drops the line
         if self._error is None:
             try:
                 self._parser.close()

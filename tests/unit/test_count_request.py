@@ -233,3 +233,40 @@ def test_a_changed_action_is_quoted_at_most_forty_characters_long(big_jpeg):
     with pytest.raises(ValueError) as raised:
         strings.check({"data": {"action": "a" * 100}})
     assert f"changed to '{'a' * 40}' after" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        (b64(encode(photo(600, 400), "JPEG")), True),
+        (b64(b"RIFF\x00\x00\x00\x00WEBPVP8 " + os.urandom(5000)), True),
+        (b64(bytes(16) + os.urandom(5000)), False),  # no format starts with 16 zero bytes
+        (b64(b"%PDF-1.7\n" + os.urandom(5000)), False),
+        ("!!!!" + b64(encode(photo(600, 400), "JPEG")), False),  # not base64: never decoded further
+    ],
+    ids=["jpeg", "webp signature", "random bytes", "pdf", "junk before a jpeg"],
+)
+def test_only_data_with_an_image_signature_is_read_for_its_header(text, read, monkeypatch):
+    from models.vision_utils import header
+
+    calls: list[int] = []
+    real = header._header_and_end
+    monkeypatch.setattr(header, "_header_and_end", lambda *args: calls.append(1) or real(*args))
+    header_text(text)
+    assert bool(calls) is read
+
+
+def test_a_raising_signature_check_counts_as_a_signature(monkeypatch):
+    from PIL import Image
+
+    from models.vision_utils import header
+
+    def raising(prefix: bytes) -> bool:
+        raise RuntimeError("a plugin's accept broke")
+
+    factory, _ = Image.OPEN["AVIF"]  # the last opener asked: every other one has said no
+    monkeypatch.setitem(Image.OPEN, "AVIF", (factory, raising))
+    calls: list[int] = []
+    monkeypatch.setattr(header, "_header_and_end", lambda *args: calls.append(1) or (None, b"", len(args[0])))
+    text = b64(bytes(16) + os.urandom(5000))
+    assert header_text(text) == text and calls == [1]

@@ -310,3 +310,5 @@ def test_the_pieces_read_before_a_line_was_known_to_be_long_are_released_as_they
     assert pieces == []
     line.feed(b"  ")
     assert line.size == 124 and line.value() == {"a": "x" * 100, "b": [1, 2]}
+    assert line._batch.closed  # the batch's memory is returned once the line is parsed
+    assert line.value() == {"a": "x" * 100, "b": [1, 2]}  # and asking again gives the same
