@@ -43,6 +43,9 @@ SUPPORTED_TEXT = "JPEG, PNG, WEBP, GIF, BMP, TIFF, HEIC, AVIF"
 MAX_TIFF_TAG_BYTES = 1024 * 1024
 # Token counting reads this much of the image first and doubles it while the header is incomplete.
 HEADER_PREFIX_BYTES = 64 * 1024
+# header_text gives up (keeps the text whole) past this: a header further in (WEBP, whose header
+# Pillow reads whole, or a hostile 50 MB of segments before the frame) is read once, when counted.
+CUT_SEARCH_BYTES = 1024 * 1024
 
 Image.MAX_IMAGE_PIXELS = MAX_JPEG_INPUT_PIXELS
 
@@ -206,8 +209,8 @@ def header_from_base64(text: str, start: int = 0) -> tuple[Image.Image, bytes]:
 def header_text(text: str, start: int = 0) -> str:
     """`text` cut just after the base64 that header_from_base64 decodes to read its header, so it
     reads the very same header and bytes from the cut text; `text` itself when the header needs
-    all of it, or when the data is not an image at all (not base64, no format's signature: nothing
-    the header reader would find in more of it)."""
+    all of it or more than CUT_SEARCH_BYTES of it, or when the data is not an image at all (not
+    base64, no format's signature: nothing the header reader would find in more of it)."""
     try:
         signature = base64.b64decode(text[start : start + 24], validate=True)
     except (binascii.Error, ValueError):
@@ -215,7 +218,7 @@ def header_text(text: str, start: int = 0) -> str:
     if not _has_image_signature(signature[:16]):
         return text
     try:
-        _, _, end = _header_and_end(text, start)
+        _, _, end = _header_and_end(text, start, CUT_SEARCH_BYTES)
     except ImageError:
         return text
     return text[:end]
@@ -233,10 +236,11 @@ def _has_image_signature(first_bytes: bytes) -> bool:
     return False
 
 
-def _header_and_end(text: str, start: int) -> tuple[Image.Image, bytes, int]:
-    """header_from_base64, with where in `text` the decoded base64 ends."""
+def _header_and_end(text: str, start: int, limit: int | None = None) -> tuple[Image.Image, bytes, int]:
+    """header_from_base64, with where in `text` the decoded base64 ends; ImageError once more than
+    `limit` bytes would have to be decoded."""
     length = HEADER_PREFIX_BYTES
-    while True:
+    while limit is None or length <= limit:
         end = min(len(text), start + length // 3 * 4)  # whole base64 quads: at most `length` bytes
         try:
             prefix = base64.b64decode(text[start:end], validate=True)
@@ -252,3 +256,4 @@ def _header_and_end(text: str, start: int) -> tuple[Image.Image, bytes, int]:
         if image is not None and (image.tile or not is_jpeg(image)):
             return check_dimensions(image), prefix, end
         length *= 2
+    raise ImageError(f"no header in the first {limit} bytes")

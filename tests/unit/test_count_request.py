@@ -270,3 +270,17 @@ def test_a_raising_signature_check_counts_as_a_signature(monkeypatch):
     monkeypatch.setattr(header, "_header_and_end", lambda *args: calls.append(1) or (None, b"", len(args[0])))
     text = b64(bytes(16) + os.urandom(5000))
     assert header_text(text) == text and calls == [1]
+
+
+def test_a_header_further_in_than_the_search_bound_is_left_whole_after_reading_at_most_the_bound(monkeypatch):
+    """A frame header 1.5 MB in (a hostile run of segments, or a huge profile) is not searched
+    for while the line is parsed: the count reads it once, later, from the whole text."""
+    from models.vision_utils import header
+
+    text = b64(late_header_jpeg(icc_bytes=1_500_000))
+    decoded: list[int] = []
+    real = header.base64.b64decode
+    monkeypatch.setattr(header.base64, "b64decode", lambda data, **kw: decoded.append(len(data)) or real(data, **kw))
+    assert header_text(text) is text
+    assert max(decoded) * 3 // 4 <= header.CUT_SEARCH_BYTES
+    assert header_of(text)[1] == (1600, 1200)  # the count still finds it
