@@ -41,8 +41,8 @@ from dify_plugin.interfaces.model.openai_compatible.text_embedding import OAICom
 from bench.baseline import baseline_tree  # noqa: E402
 from models.text_embedding.reply import compact  # noqa: E402
 from models.text_embedding.text_embedding import AtlasCloudTextEmbeddingModel  # noqa: E402
-from models.vision_utils.tokens import count_text  # noqa: E402
-from tests.plugin_driver import LineCapExceeded, PluginProcess, action_request  # noqa: E402
+from models.vision_utils.tokens.text import count_text  # noqa: E402
+from testkit.plugin_driver import LineCapExceeded, PluginProcess, action_request  # noqa: E402
 
 MODEL = "bench/embedding"
 SERVED_DIMENSIONS = 4096
@@ -60,7 +60,7 @@ class Simulator:
     """The simulator in its own process, so its vector making does not share our GIL."""
 
     def __init__(self, latency_ms: float) -> None:
-        command = ["-m", "tests.simulator", "--embeddings", "--latency-ms", str(latency_ms)]
+        command = ["-m", "testkit.simulator", "--embeddings", "--latency-ms", str(latency_ms)]
         self.process = subprocess.Popen(
             [sys.executable, *command, "--dims", str(SERVED_DIMENSIONS)],
             cwd=ROOT,

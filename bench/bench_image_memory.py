@@ -1,9 +1,9 @@
 """Calibration of the image memory estimate: measured peak memory of each conversion against
-the estimate the budget reserves (models/vision_utils/plan.py), one fresh process per image.
+the estimate the budget reserves (models/vision_utils/image/plan.py), one fresh process per image.
 
 Run: .venv/bin/python bench/bench_image_memory.py [--edge 2048|4096] [--only NAME ...]
 
-For every image of the hostile corpus (tests/hostile_images.py) and a few ordinary uploads:
+For every image of the hostile corpus (testkit/hostile_images.py) and a few ordinary uploads:
 the peak RSS that `prepare_image` adds (Linux VmHWM, reset just before), the estimate, their
 ratio (must stay below 1: the estimate is what the budget reserves), and what the plugin's
 default budget does with the image. The budget is lifted in the child so every image is
@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.image_corpus import HOSTILE, flat_heif  # noqa: E402
-from tests.images import encode, exif_photo_jpeg, photo, screenshot  # noqa: E402
+from testkit.image_corpus import HOSTILE, flat_heif  # noqa: E402
+from testkit.images import encode, exif_photo_jpeg, photo, screenshot  # noqa: E402
 
 
 def _rgba_photo_with_hole(width: int, height: int) -> bytes:
@@ -49,10 +49,12 @@ CHILD = """
 import gc, json, os, sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
-from models.vision_utils.budget import DEFAULT_BUDGET_MB
-from models.vision_utils.header import ImageError, open_header
-from models.vision_utils.images import ImageLimits, prepare_image
-from models.vision_utils.plan import decode_cost, decode_plan
+from models.vision_utils.image.budget import DEFAULT_BUDGET_MB
+from models.vision_utils.image.header import open_header
+from models.vision_utils.image.sizing import ImageLimits
+from models.vision_utils.image.convert import prepare_image
+from models.vision_utils.image.plan import decode_cost, decode_plan
+from provider.errors.tree import ImageError
 
 def kb(field):
     for line in Path("/proc/self/status").read_text().splitlines():

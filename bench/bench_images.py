@@ -27,8 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image, ImageDraw, ImageOps
 
-from models.vision_utils.images import ImageLimits, fit_size, prepare_image
-from tests.images import encode, exif_photo_jpeg, photo, screenshot
+from models.vision_utils.image.convert import prepare_image
+from models.vision_utils.image.sizing import ImageLimits, fit_size
+from testkit.images import encode, exif_photo_jpeg, photo, screenshot
 
 LIMITS = ImageLimits()
 

@@ -25,7 +25,7 @@ import openai
 
 from bench.baseline import DEFAULT_BASELINE_REF, baseline_tree
 from bench.harness import ROOT, SimulatorProcess, cpu_seconds, median, percentile, simulator
-from tests.plugin_driver import PluginProcess, llm_request
+from testkit.plugin_driver import PluginProcess, llm_request
 
 MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 PROMPT = [{"role": "user", "content": "stream please"}]

@@ -3,7 +3,7 @@ build and a baseline build measured in the same run.
 
 Run: .venv/bin/python bench/bench_rerank.py [--latency-ms 800] [--baseline 5fe4c28]
 
-1. Ranking quality: the 30-query labelled set (tests/data/rerank_set.py, 90 documents per
+1. Ranking quality: the 30-query labelled set (testkit/rerank_set.py, 90 documents per
    query) with the simulator playing a deterministic oracle ranker from the labels. The
    plugin's NDCG@10 must equal the oracle's (1.0): ids, batching and merging lose nothing.
    A shuffled ranking is printed beside it to show the metric can tell.
@@ -28,10 +28,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.baseline import ROOT, baseline_tree
-from tests.data.rerank_set import BREAKOUTS, FORGED_SCORES, INJECTION_QUERY, INJECTION_VICTIM, labelled_set
-from tests.plugin_driver import PluginProcess, action_request
-from tests.simulator.ranker import RankerConfig
-from tests.simulator.server import Simulator
+from testkit.plugin_driver import PluginProcess, action_request
+from testkit.rerank_set import BREAKOUTS, FORGED_SCORES, INJECTION_QUERY, INJECTION_VICTIM, labelled_set
+from testkit.simulator.ranker import RankerConfig
+from testkit.simulator.server import Simulator
 
 MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 # The last commit before the injection-proof prompt and parser.

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.baseline import DEFAULT_BASELINE_REF, baseline_tree
 from bench.harness import ROOT, median, simulator
-from tests.plugin_driver import PluginProcess, action_request, llm_request
+from testkit.plugin_driver import PluginProcess, action_request, llm_request
 
 MINIMAL_FILES = {
     "manifest.yaml": """version: 0.0.1

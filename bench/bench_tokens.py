@@ -9,7 +9,7 @@ camera maker note), about 130 MB of JSON for 20 photos. Rows:
 - current / baseline: the vision model qwen3.5-27b, through the plugin process of each tree;
 - current, no vision: the same request for a model without vision, whose images are counted as
   their placeholder text: counting never reads them (while the line is parsed, each image is cut
-  after its header, for any model: models/llm/count_request.py), so this row is about what the
+  after its header, for any model: runtime/count_filter.py), so this row is about what the
   SDK alone costs (reading the 130 MB line from stdin, parsing it, building the messages);
 - "code only": our counting alone on already parsed messages, in a fresh process per tree.
 Printed: median and best wall time from writing the request line to the answer (the line is
@@ -40,9 +40,9 @@ sys.path.insert(0, str(ROOT))
 from PIL import ImageDraw  # noqa: E402
 
 from bench.baseline import DEFAULT_BASELINE_REF, baseline_tree  # noqa: E402
-from tests.images import encode, image_part, photo  # noqa: E402
-from tests.plugin_driver import PluginProcess, _collect, action_request  # noqa: E402
-from tests.simulator.server import Simulator  # noqa: E402
+from testkit.images import encode, image_part, photo  # noqa: E402
+from testkit.plugin_driver import PluginProcess, _collect, action_request  # noqa: E402
+from testkit.simulator.server import Simulator  # noqa: E402
 
 MODEL = "qwen/qwen3.5-27b"
 TEXT_MODEL = "deepseek-ai/deepseek-v3.2"
@@ -52,10 +52,10 @@ sys.path.insert(0, sys.argv[1])
 import dify_plugin  # noqa: F401
 from functools import partial
 from dify_plugin.core.entities.plugin.request import ModelGetLLMNumTokens
-from models.catalog import plugin_settings
-from models.llm.tokens import count_prompt_tokens
-from models.vision_utils.content import estimate_image_tokens
-from models.vision_utils.policy import ImagePolicy
+from models.common.catalog import plugin_settings
+from models.vision_utils.tokens.prompt import count_prompt_tokens
+from models.vision_utils.tokens.image import estimate_image_tokens
+from models.vision_utils.image.policy import ImagePolicy
 
 request = ModelGetLLMNumTokens.model_validate(json.loads(sys.stdin.read()))
 count = partial(estimate_image_tokens, policy=ImagePolicy.from_config(plugin_settings(request.model)))

@@ -33,9 +33,9 @@ class SimulatorProcess:
 
 @contextmanager
 def simulator(*arguments: str) -> Iterator[SimulatorProcess]:
-    """`python -m tests.simulator ARGUMENTS` for the duration of the block."""
+    """`python -m testkit.simulator ARGUMENTS` for the duration of the block."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "tests.simulator", *arguments], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "testkit.simulator", *arguments], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
     try:
         assert server.stdout is not None

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_stream import MODEL, PROMPT
 from bench.harness import ROOT, simulator
-from tests.plugin_driver import PluginProcess, llm_request
+from testkit.plugin_driver import PluginProcess, llm_request
 
 # Where the innermost frame's file lives (py-spy prints paths from the import root, e.g.
 # "httpcore/_sync/http11.py") -> the row it is counted in; first match wins.

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from dify_plugin import ModelProvider
 from dify_plugin.errors.model import CredentialsValidateFailedError
 
-from models.catalog import predefined_model_ids
-from provider.connection import EndpointError, connection_from_credentials
+from models.common.catalog import predefined_model_ids
+from provider.connection import connection_from_credentials
+from provider.errors.tree import EndpointError
 from provider.validation import verify_api_key
 
 

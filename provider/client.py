@@ -12,13 +12,16 @@ bench/bench_startup.py.) An HTTP error status becomes `StatusError`, with the bo
 from __future__ import annotations
 
 import json
+import os
 import ssl
 from functools import cache
 from typing import Any
 
+import certifi
 import httpx
 
-from provider.errors import ReplyError, StatusError
+from provider.errors.bodies import body_of
+from provider.errors.tree import ReplyError, StatusError
 
 # Streams of many users share one pooled client per key; as many as openai's client allowed.
 LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
@@ -26,17 +29,16 @@ LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 
 @cache
 def tls_context() -> ssl.SSLContext:
-    """One TLS context (certifi's roots, or SSL_CERT_FILE / SSL_CERT_DIR) shared by every client:
-    loading the roots takes tens of milliseconds, once per process is enough."""
-    return httpx.create_ssl_context()
-
-
-def body_of(content: bytes) -> Any:
-    """An error reply's JSON, else its text (error pages are HTML or plain text)."""
-    try:
-        return json.loads(content)
-    except ValueError:
-        return content.decode("utf-8", "replace")
+    """The one TLS context of the process, for AtlasCloud and for downloads: certifi's roots plus
+    the operator's SSL_CERT_FILE / SSL_CERT_DIR (the daemon passes them on). Loading the roots
+    takes tens of milliseconds; once per process is enough."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    extra_file, extra_dir = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    if extra_file and os.path.isfile(extra_file):
+        context.load_verify_locations(cafile=extra_file)
+    if extra_dir and os.path.isdir(extra_dir):
+        context.load_verify_locations(capath=extra_dir)
+    return context
 
 
 def read_and_close(response: httpx.Response) -> bytes:

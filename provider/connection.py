@@ -2,7 +2,7 @@
 
 Every model type (LLM, embedding, rerank) reaches AtlasCloud only through `open_client`, so
 the base URL, auth header and User-Agent are decided here and nowhere else; timeouts and
-retries are per invocation (provider/transport.py).
+retries are per invocation (provider/deadline.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from provider.user_errors import UserInputError
+from provider.errors.tree import EndpointError
 
 if TYPE_CHECKING:
     from provider.client import Client
@@ -23,16 +23,13 @@ if TYPE_CHECKING:
 DEFAULT_ENDPOINT = "https://api.atlascloud.ai/v1"
 ATLASCLOUD_HOSTS = frozenset({"api.atlascloud.ai"})
 PLUGIN_VERSION = "0.1.0"
-USER_AGENT = f"dify-plugin-atlascloud/{PLUGIN_VERSION}"
+USER_AGENT_NAME = "dify-plugin-atlascloud"
+USER_AGENT = f"{USER_AGENT_NAME}/{PLUGIN_VERSION}"
 MAX_ENDPOINT_CHARS = 2048
 
 # Paths users paste by mistake when they copy a full request URL into "endpoint_url".
 _OPERATION_SUFFIXES = ("/chat/completions", "/completions", "/embeddings", "/rerank", "/models")
 _EXAMPLE = f"for example {DEFAULT_ENDPOINT}, or leave it empty"
-
-
-class EndpointError(UserInputError):
-    """The configured endpoint URL or key cannot be used; the message never echoes the value."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +126,7 @@ def connection_from_credentials(credentials: Mapping[str, object]) -> Connection
 
 def open_client(connection: Connection) -> Client:
     """The shared client; cached so repeated requests reuse pooled HTTPS connections.
-    Retries are bounded by each invocation's time budget (provider/transport.py)."""
+    Retries are bounded by each invocation's time budget (provider/deadline.py)."""
     return _cached_client(connection)
 
 

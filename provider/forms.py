@@ -5,11 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
-from provider.user_errors import UserInputError
-
-
-class FormError(UserInputError):
-    """A field of the model form holds a value the plugin cannot use."""
+from provider.errors.tree import FormError
 
 
 def positive_int(credentials: Mapping, name: str, default: int) -> int:

@@ -21,11 +21,12 @@ from dify_plugin.errors.model import CredentialsValidateFailedError
 
 from provider.client import Client
 from provider.connection import Connection, open_client
-from provider.errors import ReplyError, StatusError, capitalised, validation_failed
-from provider.transport import Deadline, with_retries
+from provider.deadline import VALIDATION_BUDGET_S, Deadline, with_retries
+from provider.errors.mapping import validation_failed
+from provider.errors.tree import ReplyError, StatusError
+from provider.errors.wording import capitalised
 
 # Validation is interactive: an administrator is waiting for the form to answer.
-VALIDATION_BUDGET_S = 60.0
 _MODEL_REFUSALS = {400, 404, 422}
 
 

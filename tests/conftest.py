@@ -12,9 +12,19 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.plugin_driver import PluginProcess  # noqa: E402
-from tests.replay.server import ReplayServer  # noqa: E402
-from tests.simulator.server import Simulator  # noqa: E402
+from models.vision_utils.image.header import configure_pillow  # noqa: E402
+from provider.settings import settings  # noqa: E402
+from runtime.logs import set_levels  # noqa: E402
+from testkit.plugin_driver import PluginProcess  # noqa: E402
+from testkit.replay_server import ReplayServer  # noqa: E402
+from testkit.simulator.server import Simulator  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In-process tests get the plugin's process settings as `python -m main` makes them
+    (runtime/startup.py), but not its log handler, which writes to stdout."""
+    configure_pillow()
+    set_levels()
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +32,14 @@ def sim() -> Iterator[Simulator]:
     simulator = Simulator().start()
     yield simulator
     simulator.stop()
+
+
+@pytest.fixture(autouse=True)
+def _settings_from_this_tests_environment() -> Iterator[None]:
+    """The plugin reads its environment once per process; a test that sets a variable gets it read again."""
+    settings.cache_clear()
+    yield
+    settings.cache_clear()
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +62,7 @@ def creds(sim: Simulator) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def replay() -> Iterator[ReplayServer]:
-    """Serves recorded-style transcripts byte for byte (tests/replay/server.py)."""
+    """Serves recorded-style transcripts byte for byte (testkit/replay_server.py)."""
     with ReplayServer() as server:
         yield server
 

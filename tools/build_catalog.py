@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from models.labels import parameter_help, parameter_label, same_in_every_language  # noqa: E402
+from models.common.labels import parameter_help, parameter_label, same_in_every_language  # noqa: E402
 from tools.catalog.curated import Catalog, CatalogError, CuratedModel, load_catalog  # noqa: E402
 
 CURATED = Path("tools/catalog/curated.yaml")

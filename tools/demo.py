@@ -13,10 +13,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.images import encode, image_part, photo  # noqa: E402
-from tests.plugin_driver import PluginProcess, action_request, llm_request  # noqa: E402
-from tests.simulator.inspect import inspect_images  # noqa: E402
-from tests.simulator.server import Simulator  # noqa: E402
+from testkit.images import encode, image_part, photo  # noqa: E402
+from testkit.plugin_driver import PluginProcess, action_request, llm_request  # noqa: E402
+from testkit.simulator.inspect import inspect_images  # noqa: E402
+from testkit.simulator.server import Simulator  # noqa: E402
 
 
 def step(title: str) -> None:

@@ -51,13 +51,13 @@ models/llm/stream.py              | stream* llm*              | *
 models/llm/upstream.py            | upstream* llm*            | *
 models/llm/messages.py            | messages* llm*            | *
 models/llm/request.py             | request* llm*             | *
-models/llm/tokens.py              | tokens* llm*              | *
-models/llm/count_request.py       | count_request* stdio*     | *
+models/vision_utils/tokens/prompt.py              | tokens* llm*              | *
+runtime/count_filter.py       | count_request* stdio*     | *
 provider/errors.py                | errors* provider*         | *
 provider/connection.py            | connection* provider*     | *
-provider/transport.py             | transport* provider*      | *
+provider/deadline.py             | transport* provider*      | *
 provider/client.py                | client* errors* transport* upstream_http* validation* | *
-models/stdio.py                   | stdio* count_request*     | *
+runtime/stdin_reader.py                   | stdio* count_request*     | *
 provider/validation.py            | validation* provider*     | refuses_only_the_model pick_probe_model
 provider/forms.py                 | forms* provider*          | *
 models/rerank/parse.py            | rerank_parse* parse* rerank* | *
@@ -68,18 +68,18 @@ models/rerank/line_cap.py         | rerank*                   | *
 models/text_embedding/batching.py | batching* embed*          | *
 models/text_embedding/embed.py    | embed* batching*          | *
 models/text_embedding/reply.py    | embed_reply* embed*       | *
-models/vision_utils/ssrf.py       | ssrf* fetch*              | *
-models/vision_utils/image_url.py  | ssrf* fetch*              | *
-models/vision_utils/fetch.py      | fetch* ssrf*              | *
-models/vision_utils/header.py     | image* images* count_request* | *
-models/vision_utils/sizing.py     | image_sizing* image* images* | *
-models/vision_utils/plan.py       | image_cost* image* images* | *
-models/vision_utils/budget.py     | image_budget*             | *
-models/vision_utils/cache.py      | image* images* cache*     | *
+models/vision_utils/download/url_policy.py       | ssrf* fetch*              | *
+models/vision_utils/download/url.py  | ssrf* fetch*              | *
+models/vision_utils/download/fetch.py      | fetch* ssrf*              | *
+models/vision_utils/image/header.py     | image* images* count_request* | *
+models/vision_utils/image/sizing.py     | image_sizing* image* images* | *
+models/vision_utils/image/plan.py       | image_cost* image* images* | *
+models/vision_utils/image/budget.py     | image_budget*             | *
+models/vision_utils/image/cache.py      | image* images* cache*     | *
 models/vision_utils/content.py    | image_tokens* image* vision* fetch_policy* | estimate_image_tokens inline_base64 is_forwardable_url detail_of
-models/vision_utils/images.py     | images* image*            | *
-models/vision_utils/policy.py     | policy* vision* images* image* | *
-models/vision_utils/tokens.py     | tokens* vision* image_tokens* | *
+models/vision_utils/image/convert.py     | images* image*            | *
+models/vision_utils/image/policy.py     | policy* vision* images* image* | *
+models/vision_utils/tokens/text.py     | tokens* vision* image_tokens* | *
 "
 
 JOBS="${MUTATION_JOBS:-2}"

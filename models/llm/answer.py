@@ -10,12 +10,11 @@ certain, so streaming stays incremental.
 from __future__ import annotations
 
 from dify_plugin.entities.model.message import AssistantPromptMessage
-from dify_plugin.errors.model import InvokeBadRequestError
 
 from models.llm.dialect import Piece
 from models.llm.think import InlineThinkSplitter
 from models.llm.toolcalls import ToolCallAssembler
-from provider.errors import ReplyError
+from provider.errors.tree import ReplyError, UserInputError
 
 THINK_OPEN = "<think>\n"
 THINK_CLOSE = "\n</think>"
@@ -128,7 +127,7 @@ class AnswerBuilder:
                 raise ReplyError("it ended the stream without any answer; please retry")
             finish = "stop"
         if finish == "content_filter" and not has_text and not calls:
-            raise InvokeBadRequestError("The model's content filter blocked this answer; rephrase the request.")
+            raise UserInputError("The model's content filter blocked this answer; rephrase the request.")
         if calls and finish == "stop":
             finish = "tool_calls"
         return self._shown(closing), calls, finish

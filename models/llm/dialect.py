@@ -14,7 +14,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from provider.errors import UpstreamError, error_of_payload
+from provider.errors.bodies import error_of_payload
+from provider.errors.tree import UpstreamError
 
 
 @dataclass(slots=True)

@@ -16,24 +16,24 @@ from dify_plugin.entities.model import ModelFeature
 from dify_plugin.entities.model.llm import LLMResult, LLMResultChunk
 from dify_plugin.entities.model.message import ImagePromptMessageContent, PromptMessage, PromptMessageTool
 
-from models.catalog import plugin_settings
+from models.common.catalog import plugin_settings
+from models.common.model import AtlasCloudModel, validation_failure
 from models.llm.messages import to_openai_messages, to_openai_tools
 from models.llm.request import build_chat_request, demands_reasoning_replay, thinking_on
 from models.llm.schema import customizable_llm_schema
 from models.llm.stream import REASONING_LOOKAHEAD_CHARS, completion_to_result, stream_to_chunks
-from models.llm.tokens import count_prompt_tokens
 from models.llm.upstream import ChatStream, fetch_completion, open_chat
-from models.shared import AtlasCloudModel, validation_failure
-from models.vision_utils.content import estimate_image_tokens, to_openai_image
-from models.vision_utils.policy import ImagePolicy
-from models.vision_utils.tokens import count_text
+from models.vision_utils.image.part import to_openai_image
+from models.vision_utils.image.policy import ImagePolicy
+from models.vision_utils.tokens.image import estimate_image_tokens
+from models.vision_utils.tokens.prompt import count_prompt_tokens
+from models.vision_utils.tokens.text import count_text
 from provider.connection import Connection, connection_from_credentials, open_client
-from provider.errors import guard, map_stream_errors
-from provider.transport import Deadline, with_retries
+from provider.deadline import VALIDATION_BUDGET_S, Deadline, with_retries
+from provider.errors.mapping import guard, map_stream_errors
 from provider.validation import probe_request
 
 # A user-added model is checked with one tiny request; an administrator is waiting for the form.
-VALIDATION_BUDGET_S = 60.0
 
 
 def count_images(messages: Sequence[PromptMessage]) -> int:

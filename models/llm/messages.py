@@ -11,26 +11,23 @@ on demand the field on EVERY assistant tool-call turn, even one that had no reas
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from dify_plugin.entities.model.message import (
     AssistantPromptMessage,
-    ImagePromptMessageContent,
     PromptMessage,
-    PromptMessageContentType,
     PromptMessageTool,
     SystemPromptMessage,
-    TextPromptMessageContent,
     ToolPromptMessage,
     UserPromptMessage,
 )
-from dify_plugin.errors.model import InvokeBadRequestError
+
+from models.vision_utils.content import ImageConverter, text_of, user_content
+from provider.errors.tree import UserInputError
 
 # The plugin's own reasoning block (see stream.py); only a leading one is ours.
 _THINK_BLOCK = re.compile(r"^\s*<think>\n?(.*?)\n?</think>\s*", re.DOTALL)
-
-ImageConverter = Callable[[ImagePromptMessageContent], dict[str, Any]]
 
 
 def split_reasoning(text: str) -> tuple[str | None, str]:
@@ -39,35 +36,6 @@ def split_reasoning(text: str) -> tuple[str | None, str]:
     if not match:
         return None, text
     return match.group(1).strip() or None, text[match.end() :]
-
-
-def text_of(message: PromptMessage) -> str:
-    """The text parts of a message joined; non-text parts are not text."""
-    if isinstance(message.content, str) or message.content is None:
-        return message.content or ""
-    return "\n".join(part.data for part in message.content if isinstance(part, TextPromptMessageContent))
-
-
-def placeholder(part: Any, reason: str) -> dict[str, Any]:
-    """Text that tells the model an attachment existed without sending it."""
-    name = getattr(part, "filename", "") or getattr(part, "format", "") or "file"
-    return {"type": "text", "text": f"[{part.type.value} '{name}' omitted: {reason}]"}
-
-
-def user_content(message: UserPromptMessage, convert_image: ImageConverter | None) -> str | list[dict[str, Any]]:
-    if isinstance(message.content, str) or message.content is None:
-        return message.content or ""
-    parts: list[dict[str, Any]] = []
-    for part in message.content:
-        if part.type == PromptMessageContentType.TEXT:
-            parts.append({"type": "text", "text": part.data})
-        elif part.type == PromptMessageContentType.IMAGE and convert_image is not None:
-            parts.append(convert_image(part))
-        elif part.type == PromptMessageContentType.IMAGE:
-            parts.append(placeholder(part, "this model does not accept images"))
-        else:
-            parts.append(placeholder(part, "this model only accepts text and images"))
-    return parts
 
 
 def assistant_message(message: AssistantPromptMessage, always_replay: bool = False) -> dict[str, Any]:
@@ -106,7 +74,7 @@ def to_openai_messages(
             # AtlasCloud's models know "system"; "developer" is OpenAI-only.
             converted.append({"role": "system", "content": text_of(message)})
         else:
-            raise InvokeBadRequestError(f"Unsupported prompt message role: {message.role.value}")
+            raise UserInputError(f"Unsupported prompt message role: {message.role.value}")
     return converted
 
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from dify_plugin.errors.model import InvokeBadRequestError
+from provider.errors.tree import UserInputError
 
 # Parameters AtlasCloud takes under their OpenAI names.
 _PASSTHROUGH = ("temperature", "top_p", "max_tokens", "presence_penalty", "frequency_penalty", "seed")
@@ -38,13 +38,13 @@ def response_format(parameters: Mapping[str, Any]) -> dict[str, Any] | None:
     if kind not in (None, "", "json_schema") or (kind is None and not raw_schema):
         return None
     if not raw_schema:
-        raise InvokeBadRequestError("Response format 'json_schema' needs a JSON schema; add one or pick 'text'.")
+        raise UserInputError("Response format 'json_schema' needs a JSON schema; add one or pick 'text'.")
     try:
         schema = json.loads(raw_schema) if isinstance(raw_schema, str) else dict(raw_schema)
     except (ValueError, TypeError) as error:
-        raise InvokeBadRequestError(f"The JSON schema is not valid JSON: {error}") from error
+        raise UserInputError(f"The JSON schema is not valid JSON: {error}") from error
     if not isinstance(schema, dict):
-        raise InvokeBadRequestError("The JSON schema must be a JSON object.")
+        raise UserInputError("The JSON schema must be a JSON object.")
     if isinstance(schema.get("schema"), dict):
         wrapped = {"name": schema.get("name") or "response", "schema": schema["schema"]}
         if "strict" in schema:

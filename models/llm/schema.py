@@ -15,8 +15,8 @@ from dify_plugin.entities.model import (
     ParameterType,
 )
 
-from models.labels import parameter_help, parameter_label
-from models.shared import user_added_model
+from models.common.labels import parameter_help, parameter_label
+from models.common.model import user_added_model
 from provider.forms import positive_int
 
 

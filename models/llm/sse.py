@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from provider.errors import ReplyError
+from provider.errors.tree import ReplyError
 
 DONE = "[DONE]"
 

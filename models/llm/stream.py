@@ -20,7 +20,7 @@ from dify_plugin.entities.model.message import AssistantPromptMessage
 
 from models.llm.answer import THINK_CLOSE, THINK_OPEN, AnswerBuilder
 from models.llm.dialect import Piece
-from provider.errors import ReplyError
+from provider.errors.tree import ReplyError
 
 MAX_CHUNK_CHARS = 512 * 1024
 # How much content of a model that should be reasoning is held back, looking for the lone

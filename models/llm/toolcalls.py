@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from dify_plugin.entities.model.message import AssistantPromptMessage
 
 from models.llm.dialect import ToolFragment
-from provider.errors import ReplyError
+from provider.errors.tree import ReplyError
 
 
 @dataclass

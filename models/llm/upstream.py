@@ -26,8 +26,9 @@ import httpx
 from models.llm.dialect import Piece, piece_of
 from models.llm.sse import DONE, SSEDecoder, parse_data
 from provider.client import Client
-from provider.errors import ReplyError, UpstreamError, error_of_payload, readable
-from provider.transport import Deadline, with_retries
+from provider.deadline import Deadline, with_retries
+from provider.errors.bodies import error_of_payload, readable
+from provider.errors.tree import ReplyError, UpstreamError
 
 _END = object()
 MAX_HOLD_S = 0.02

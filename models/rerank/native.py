@@ -7,11 +7,8 @@ from collections.abc import Sequence
 
 from models.rerank.settings import RerankSettings
 from provider.client import Client
-from provider.transport import Deadline, with_retries
-
-
-class NativeRerankError(ValueError):
-    """The endpoint's rerank reply is malformed."""
+from provider.deadline import Deadline, with_retries
+from provider.errors.tree import NativeRerankError
 
 
 def rank_native(

@@ -10,19 +10,19 @@ A batch with no usable score at all after that repair is an InvokeServerUnavaila
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from dify_plugin.errors.model import InvokeServerUnavailableError
-
+from models.common.batching import greedy_batches
+from models.common.threads import fan_out
 from models.llm.upstream import fetch_completion
 from models.rerank.parse import parse_scores
 from models.rerank.prompt import SCORES_SCHEMA, RankItem, doc_id, new_code, ranker_messages, truncate
 from models.rerank.settings import RerankSettings
-from models.vision_utils.tokens import count_text, encoding
+from models.vision_utils.tokens.text import count_text, encoding
 from provider.client import Client
-from provider.transport import Deadline
+from provider.deadline import Deadline
+from provider.errors.tree import ReplyError
 
 FALLBACK_SCORE = 0.0
 DOC_TOKEN_BUDGET = 1024  # longer documents are graded on their first 1024 tokens
@@ -46,19 +46,8 @@ def _cost(item: RankItem) -> int:
 def plan_rank_batches(query: RankItem, docs: Sequence[RankItem], context_size: int) -> list[list[int]]:
     """Document indices per batch, so each prompt fits half of the ranker's context."""
     budget = min(context_size, 65536) // 2 - PROMPT_OVERHEAD - _cost(query)
-    batches: list[list[int]] = []
-    current: list[int] = []
-    used = 0
-    for index, doc in enumerate(docs):
-        cost = _cost(doc)
-        if current and (len(current) >= MAX_DOCS_PER_BATCH or used + cost > budget):
-            batches.append(current)
-            current, used = [], 0
-        current.append(index)
-        used += cost
-    if current:
-        batches.append(current)
-    return batches
+    costs = [_cost(doc) for doc in docs]
+    return greedy_batches(range(len(docs)), MAX_DOCS_PER_BATCH, budget, costs.__getitem__)
 
 
 def clip(item: RankItem) -> RankItem:
@@ -109,7 +98,7 @@ def _grade_batch(ranker: Ranker, query: RankItem, docs: Sequence[RankItem]) -> R
         prompt_tokens += more_prompt
         completion_tokens += more_completion
     if not scored:
-        raise InvokeServerUnavailableError(
+        raise ReplyError(
             f"The ranker model '{ranker.model}' gave no usable relevance scores, even after a retry; "
             "try another ranker model."
         )
@@ -125,8 +114,7 @@ def rank_with_llm(ranker: Ranker, query: RankItem, docs: Sequence[RankItem]) -> 
     def run(indices: list[int]) -> RankOutcome:
         return _grade_batch(ranker, query, [docs[i] for i in indices])
 
-    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_BATCHES, max(len(batches), 1))) as pool:
-        outcomes = list(pool.map(run, batches))
+    outcomes = fan_out(run, batches, MAX_CONCURRENT_BATCHES)
     merged = RankOutcome([FALLBACK_SCORE] * len(docs))
     for indices, outcome in zip(batches, outcomes, strict=True):
         for index, score in zip(indices, outcome.scores, strict=True):

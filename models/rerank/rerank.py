@@ -10,29 +10,27 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from dify_plugin import RerankModel
-from dify_plugin.config.logger_format import plugin_logger_handler
 from dify_plugin.entities.model import PriceType
 from dify_plugin.entities.model.message import ImagePromptMessageContent
 from dify_plugin.entities.model.rerank import MultiModalRerankResult, RerankDocument, RerankResult
 from dify_plugin.entities.model.text_embedding import MultiModalContent, MultiModalContentType
-from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeBadRequestError
+from dify_plugin.errors.model import CredentialsValidateFailedError
 
-from models.catalog import plugin_settings
+from models.common.catalog import plugin_settings
+from models.common.model import AtlasCloudModel, validation_failure
 from models.rerank.line_cap import DAEMON_LINE_BYTES, fit_in_line, serialised_size
-from models.rerank.native import NativeRerankError, rank_native
+from models.rerank.native import rank_native
 from models.rerank.prompt import RankItem
 from models.rerank.ranker import Ranker, RankOutcome, rank_with_llm
 from models.rerank.settings import RerankSettings, customizable_rerank_schema, settings_from_form, settings_from_yaml
-from models.shared import AtlasCloudModel, validation_failure
-from models.vision_utils.content import to_openai_image
-from models.vision_utils.policy import ImagePolicy
+from models.vision_utils.image.part import to_openai_image
+from models.vision_utils.image.policy import ImagePolicy
 from provider.connection import connection_from_credentials, open_client
-from provider.errors import to_invoke_error
-from provider.transport import Deadline
+from provider.deadline import Deadline
+from provider.errors.mapping import to_invoke_error
+from provider.errors.tree import ReplyTooLargeError, UserInputError
 
 logger = logging.getLogger(__name__)
-logger.setLevel(logging.INFO)
-logger.addHandler(plugin_logger_handler)
 
 
 def select(
@@ -76,7 +74,7 @@ class AtlasCloudRerankModel(AtlasCloudModel, RerankModel):
     ) -> MultiModalRerankResult:
         settings = self._settings(model, credentials)
         if not settings.vision or settings.protocol != "llm":
-            raise InvokeBadRequestError(f"Rerank model '{model}' cannot read images; pick a vision ranker.")
+            raise UserInputError(f"Rerank model '{model}' cannot read images; pick a vision ranker.")
         images = sum(item.content_type == MultiModalContentType.IMAGE for item in [query, *docs])
         items = [_rank_item(item, images) for item in [query, *docs]]
         scores = self._scores(model, credentials, items[0], items[1:], top_n)
@@ -97,8 +95,6 @@ class AtlasCloudRerankModel(AtlasCloudModel, RerankModel):
                 scores = rank_native(client, model, settings, query.text, [d.text for d in docs], top_n, deadline)
                 return [None if s is None else min(max(s, 0.0), 1.0) for s in scores]
             outcome = rank_with_llm(Ranker(client, model, settings, deadline), query, docs)
-        except NativeRerankError as error:
-            raise InvokeBadRequestError(f"Rerank endpoint for '{model}': {error}") from None
         except Exception as error:
             raise to_invoke_error(error, connection) from None
         self._report_usage(model, credentials, len(docs), outcome)
@@ -142,7 +138,7 @@ def fit_result(model: str, ranked: list[RerankDocument]) -> list[RerankDocument]
     if len(kept) < len(ranked):
         if not kept:
             size = serialised_size(ranked[0]) / 1e6
-            raise InvokeBadRequestError(
+            raise ReplyTooLargeError(
                 f"The best-ranked document alone takes {size:.1f} MB in the result; Dify's plugin daemon cannot "
                 f"carry a rerank result over {DAEMON_LINE_BYTES // 2**20} MiB. Split the document into smaller chunks."
             )

@@ -8,7 +8,7 @@ from typing import Any
 
 from dify_plugin.entities.model import AIModelEntity, ModelFeature, ModelPropertyKey, ModelType
 
-from models.shared import user_added_model
+from models.common.model import user_added_model
 from provider.forms import positive_int
 
 

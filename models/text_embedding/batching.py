@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
 
-from models.vision_utils.tokens import encoding
-from provider.errors import ReplyError
+from models.common.batching import greedy_batches
+from models.vision_utils.tokens.text import encoding
+from provider.errors.tree import ReplyError
 
 # OpenAI's documented ceilings for /v1/embeddings, the default for any model.
 MAX_INPUTS_PER_REQUEST = 2048
@@ -104,18 +105,7 @@ def _whole_characters(data: bytes) -> bool:
 
 def plan_batches(pieces: Sequence[Piece], max_items: int, max_tokens: int) -> list[list[Piece]]:
     """Greedy, order-keeping batches that respect both limits."""
-    batches: list[list[Piece]] = []
-    current: list[Piece] = []
-    current_tokens = 0
-    for piece in pieces:
-        if current and (len(current) >= max_items or current_tokens + piece.tokens > max_tokens):
-            batches.append(current)
-            current, current_tokens = [], 0
-        current.append(piece)
-        current_tokens += piece.tokens
-    if current:
-        batches.append(current)
-    return batches
+    return greedy_batches(pieces, max_items, max_tokens, lambda piece: piece.tokens)
 
 
 def normalise(vector: Sequence[float]) -> list[float]:

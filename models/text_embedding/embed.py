@@ -7,26 +7,18 @@ import binascii
 import math
 from array import array
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from models.common.threads import fan_out
 from models.text_embedding.batching import Piece
 from provider.client import Client
-from provider.errors import ReplyError, error_of_payload
-from provider.transport import Deadline, with_retries
-from provider.user_errors import UserInputError
+from provider.deadline import Deadline, with_retries
+from provider.errors.bodies import error_of_payload
+from provider.errors.tree import DimensionMismatchError, EmbeddingReplyError
 
 # Parallel requests per invoke; gevent turns these threads into cooperative greenlets.
 MAX_CONCURRENT_REQUESTS = 4
-
-
-class EmbeddingReplyError(ReplyError):
-    """The server's reply cannot be trusted (wrong count, mixed dimensions, NaN)."""
-
-
-class DimensionMismatchError(UserInputError):
-    """The model answers with another width than the form's `dimensions` asks for."""
 
 
 @dataclass(frozen=True)
@@ -96,8 +88,9 @@ def embed_all(
     deadline: Deadline,
 ) -> tuple[list[list[float]], int]:
     """Vectors in input order across all batches, and total tokens; any failed batch fails all."""
-    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_REQUESTS, max(len(batches), 1))) as pool:
-        results = list(pool.map(lambda batch: embed_batch(client, model, batch, dimensions, deadline), batches))
+    results = fan_out(
+        lambda batch: embed_batch(client, model, batch, dimensions, deadline), batches, MAX_CONCURRENT_REQUESTS
+    )
     vectors = [vector for result in results for vector in result.vectors]
     check_vectors(vectors, dimensions)
     return vectors, sum(result.tokens for result in results)

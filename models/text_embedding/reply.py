@@ -21,7 +21,7 @@ import json
 from collections.abc import Sequence
 from functools import lru_cache
 
-from provider.user_errors import UserInputError
+from provider.errors.tree import ReplyTooLargeError
 
 # The daemon's line buffer; a line and its newline must fit.
 DAEMON_LINE_BYTES = 5 * 1024 * 1024
@@ -38,10 +38,6 @@ WIDE_VALUE_BYTES = 20
 # Unknown width: the widest common embedding models are 4096 (Qwen3-Embedding-8B, NV-Embed-v2,
 # e5-mistral); OpenAI's widest is 3072. Anything wider is caught by the guard with advice.
 ASSUMED_DIMENSIONS = 4096
-
-
-class ReplyTooLargeError(UserInputError):
-    """The result would not fit in one line the daemon can read."""
 
 
 def texts_that_fit(dimensions: int, value_bytes: int = VALUE_BYTES) -> int:

@@ -12,10 +12,11 @@ from dify_plugin.entities.model import (
     ModelType,
 )
 
-from models.shared import user_added_model
+from models.common.model import user_added_model
 from models.text_embedding.batching import MAX_INPUTS_PER_REQUEST, MAX_TOKENS_PER_INPUT, SAFETY_MARGIN
 from models.text_embedding.reply import ASSUMED_DIMENSIONS, texts_that_fit
-from provider.forms import FormError, positive_int
+from provider.errors.tree import FormError
+from provider.forms import positive_int
 
 
 @dataclass(frozen=True)

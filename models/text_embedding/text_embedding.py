@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dify_plugin import TextEmbeddingModel
 from dify_plugin.entities.model import EmbeddingInputType, PriceType
 from dify_plugin.entities.model.text_embedding import EmbeddingUsage, TextEmbeddingResult
-from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeBadRequestError, InvokeError
+from dify_plugin.errors.model import InvokeError
 
-from models.shared import AtlasCloudModel, validation_failure
+from models.common.model import AtlasCloudModel, validation_failure
 from models.text_embedding.batching import (
     MAX_TOKENS_PER_REQUEST,
     SAFETY_MARGIN,
@@ -27,13 +27,13 @@ from models.text_embedding.batching import (
 from models.text_embedding.embed import embed_all, embed_batch
 from models.text_embedding.reply import check_reply_fits, compact
 from models.text_embedding.settings import customizable_embedding_schema, embedding_settings
-from models.vision_utils.tokens import count_text
+from models.vision_utils.tokens.text import count_text
 from provider.connection import connection_from_credentials, open_client
-from provider.errors import is_not_found, to_invoke_error
-from provider.transport import Deadline
+from provider.deadline import VALIDATION_BUDGET_S, Deadline
+from provider.errors.mapping import is_not_found, to_invoke_error
+from provider.errors.tree import NotServed
 
 # An administrator is waiting for the form to answer.
-VALIDATION_BUDGET_S = 60.0
 
 
 def not_served(model: str, error: InvokeError) -> str:
@@ -68,10 +68,9 @@ class AtlasCloudTextEmbeddingModel(AtlasCloudModel, TextEmbeddingModel):
             check_reply_fits(embeddings)
             embeddings = [compact(vector) for vector in embeddings]
         except Exception as error:
-            mapped = to_invoke_error(error, connection)
             if is_not_found(error):
-                raise InvokeBadRequestError(not_served(model, mapped)) from None
-            raise mapped from None
+                error = NotServed(not_served(model, to_invoke_error(error, connection)))
+            raise to_invoke_error(error, connection) from None
         return TextEmbeddingResult(model=model, embeddings=embeddings, usage=self._usage(model, credentials, tokens))
 
     def get_num_tokens(self, model: str, credentials: dict, texts: list[str]) -> list[int]:
@@ -86,7 +85,7 @@ class AtlasCloudTextEmbeddingModel(AtlasCloudModel, TextEmbeddingModel):
             embed_batch(open_client(connection), model, [Piece(0, "ping", 1)], settings.dimensions, deadline)
         except Exception as error:
             if is_not_found(error):
-                raise CredentialsValidateFailedError(not_served(model, to_invoke_error(error, connection))) from None
+                error = NotServed(not_served(model, to_invoke_error(error, connection)))
             raise validation_failure(error, credentials, f"Embedding model '{model}'") from None
 
     def _usage(self, model: str, credentials: dict, tokens: int) -> EmbeddingUsage:

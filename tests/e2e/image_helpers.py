@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tests.plugin_driver import PluginProcess
+from testkit.plugin_driver import PluginProcess
 
 
 def status_kb(pid: int, field: str) -> int:

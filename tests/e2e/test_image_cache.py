@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.images import encode, image_part
-from tests.plugin_driver import PluginProcess, llm_request
-from tests.simulator.inspect import inspect_images
+from testkit.images import encode, image_part
+from testkit.plugin_driver import PluginProcess, llm_request
+from testkit.simulator.inspect import inspect_images
 
 VISION = "qwen/qwen3.5-27b"
 COUNTER = Path(__file__).parent / "decode_counter"

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from models.vision_utils.budget import DEFAULT_BUDGET_MB
+from models.vision_utils.image.budget import DEFAULT_BUDGET_MB
+from testkit.image_corpus import HOSTILE
+from testkit.images import image_part, transparent_png
+from testkit.plugin_driver import PluginProcess, llm_request
+from testkit.simulator.inspect import inspect_images
 from tests.e2e.image_helpers import concurrent_stdio_plugin, status_kb
-from tests.image_corpus import HOSTILE
-from tests.images import image_part, transparent_png
-from tests.plugin_driver import PluginProcess, llm_request
-from tests.simulator.inspect import inspect_images
 
 VISION = "qwen/qwen3.5-27b"
 MIB = 2**20
@@ -89,7 +89,7 @@ def test_the_hostile_corpus_eight_at_a_time_stays_within_the_memory_figure(fresh
 
 @pytest.mark.parametrize("name", ["gif-100k-frames", "apng-5k-frames", "webp-300-frames", "tiff-50k-pages"])
 def test_many_frame_images_send_their_first_frame_only(plugin, sim, creds, name):
-    """The first frame is black and every later one white (tests/hostile_images.py)."""
+    """The first frame is black and every later one white (testkit/hostile_images.py)."""
     raw, mime = corpus()[name]
     assert ask(plugin, creds, name, raw, mime).ok
     [image] = inspect_images(sim.last_body())

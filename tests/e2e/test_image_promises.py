@@ -13,13 +13,13 @@ import pytest
 import yaml
 from PIL import Image, ImageDraw, ImageStat
 
-from models.vision_utils.policy import ImagePolicy
+from models.vision_utils.image.policy import ImagePolicy
+from testkit.hostile_images import wide_gamut_profile, zero_jpeg, zero_png
+from testkit.image_corpus import cmyk_profile
+from testkit.images import encode, image_part, photo
+from testkit.plugin_driver import PluginProcess, action_request, llm_request
+from testkit.simulator.inspect import inspect_images
 from tests.e2e.image_helpers import concurrent_stdio_plugin, status_kb
-from tests.hostile_images import wide_gamut_profile, zero_jpeg, zero_png
-from tests.image_corpus import cmyk_profile
-from tests.images import encode, image_part, photo
-from tests.plugin_driver import PluginProcess, action_request, llm_request
-from tests.simulator.inspect import inspect_images
 
 VISION = "qwen/qwen3.5-27b"
 TEXT_ONLY = "deepseek-ai/deepseek-v3.2"  # no vision in its YAML

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests import fetch_servers as fs
-from tests.images import encode, image_part, photo, transparent_png
-from tests.plugin_driver import PluginProcess, llm_request
-from tests.simulator.inspect import inspect_images
+from testkit import fetch_servers as fs
+from testkit.images import encode, image_part, photo, transparent_png
+from testkit.plugin_driver import PluginProcess, llm_request
+from testkit.simulator.inspect import inspect_images
 
 VISION = "qwen/qwen3.5-27b"
 UNIFORM = "Image 'upload.png' cannot be sent: the image could not be downloaded from its URL."

@@ -1,6 +1,6 @@
 """Request lines longer than 8 MiB (Dify sends images inline as base64), through the plugin process:
-parsed as their pieces arrive (models/stdio.py), answered like short ones, in about their size; a
-token count keeps only its images' headers (models/llm/count_request.py)."""
+parsed as their pieces arrive (runtime/stdin_reader.py), answered like short ones, in about their size; a
+token count keeps only its images' headers (runtime/count_filter.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from models.stdio import INCREMENTAL_FROM_BYTES
+from runtime.stdin_reader import INCREMENTAL_FROM_BYTES
+from testkit.images import encode, image_part, photo
+from testkit.plugin_driver import PluginProcess, action_request, llm_request
 from tests.e2e.image_helpers import status_kb
-from tests.images import encode, image_part, photo
-from tests.plugin_driver import PluginProcess, action_request, llm_request
 
 VISION = "qwen/qwen3.5-27b"
 TEXT_ONLY = "deepseek-ai/deepseek-v3.2"  # images count as placeholder text: their bytes are never read

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from tests.plugin_driver import PluginProcess, action_request, llm_request
-from tests.simulator.behaviour import prompt_tokens
-from tests.simulator.server import Simulator
+from testkit.plugin_driver import PluginProcess, action_request, llm_request
+from testkit.simulator.behaviour import prompt_tokens
+from testkit.simulator.server import Simulator
 
 QWEN = "qwen/qwen3.5-27b"  # reasoning + vision + structured output, thinking switch
 PLAIN = "Qwen/Qwen3-235B-A22B-Instruct-2507"  # no reasoning

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.plugin_driver import PluginProcess, llm_request
+from testkit.plugin_driver import PluginProcess, llm_request
 
 MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 HELLO = [{"role": "user", "content": "hello"}]
@@ -111,7 +111,7 @@ def test_unreachable_endpoint_is_a_connection_error(plugin, creds, stream):
 
 
 def test_images_sent_to_a_text_only_model_become_a_placeholder(plugin, sim, creds):
-    from tests.images import png_bytes_b64
+    from testkit.images import png_bytes_b64
 
     content = [
         {"type": "text", "data": "What is this?"},

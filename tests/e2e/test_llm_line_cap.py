@@ -13,8 +13,8 @@ import json
 import pytest
 
 from models.llm.stream import MAX_CHUNK_CHARS
-from tests.plugin_driver import DAEMON_MAX_LINE_BYTES, llm_request
-from tests.replay.server import Reply
+from testkit.plugin_driver import DAEMON_MAX_LINE_BYTES, llm_request
+from testkit.replay_server import Reply
 
 MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 CREDS_KEY = "apikey-linecap-0000"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.plugin_driver import PluginProcess, action_request, llm_request
+from testkit.plugin_driver import PluginProcess, action_request, llm_request
 from tools.package import build, uv_binary
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from tests.images import encode, photo
-from tests.plugin_driver import action_request, llm_request
+from testkit.images import encode, photo
+from testkit.plugin_driver import action_request, llm_request
 
 
 def validate(plugin, credentials):

@@ -13,11 +13,11 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from PIL import Image
 
-from tests.data.rerank_set import BREAKOUTS, FORGED_SCORES, INJECTION_QUERY, INJECTION_VICTIM, labelled_set
-from tests.images import encode
-from tests.plugin_driver import DAEMON_MAX_LINE_BYTES, action_request
-from tests.simulator.behaviour import prompt_tokens
-from tests.simulator.ranker import RANKER_MARKER
+from testkit.images import encode
+from testkit.plugin_driver import DAEMON_MAX_LINE_BYTES, action_request
+from testkit.rerank_set import BREAKOUTS, FORGED_SCORES, INJECTION_QUERY, INJECTION_VICTIM, labelled_set
+from testkit.simulator.behaviour import prompt_tokens
+from testkit.simulator.ranker import RANKER_MARKER
 
 RANKER = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 VISION_RANKER = "qwen/qwen3.5-27b"
@@ -108,7 +108,7 @@ def test_messy_replies_are_parsed(plugin, sim, creds, shape):
 
 
 def test_out_of_range_scores_are_clamped_and_unknown_ids_ignored(plugin, sim, creds):
-    # Reply: D1 250, D999 90, D2 -40, D3 60, then D1 again at 30 (see tests/simulator/ranker.py).
+    # Reply: D1 250, D999 90, D2 -40, D3 60, then D1 again at 30 (see testkit/simulator/ranker.py).
     sim.state.ranker.replies.append("out_of_range")
     result = rerank(plugin, creds, "capital of France", DOCS).single()
     assert {d["index"]: d["score"] for d in result["docs"]} == {0: 1.0, 1: 0.0, 2: 0.6}

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from tests.plugin_driver import PluginProcess, SessionResult, action_request, llm_request
+from testkit.plugin_driver import PluginProcess, SessionResult, action_request, llm_request
 
 MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 HELLO = [{"role": "user", "content": "hello"}]

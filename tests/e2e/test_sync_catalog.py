@@ -1,6 +1,6 @@
 """tools/sync_catalog.py end to end over HTTP: the real command against the simulator's /v1/models.
 
-The simulator lists AtlasCloud's October 2026 roster with its own numbers (tests/simulator/catalog.py,
+The simulator lists AtlasCloud's October 2026 roster with its own numbers (testkit/simulator/catalog.py,
 independent of the plugin's files) plus sim/plain-chat, sim/vision-thinker and a not-ready
 openai/gpt-4o-mini; the test changes a few entries so that every kind of difference appears.
 """

@@ -11,8 +11,8 @@ import math
 
 import pytest
 
-from tests.plugin_driver import DAEMON_MAX_LINE_BYTES, action_request
-from tests.simulator.embeddings import server_tokens, vector_for
+from testkit.plugin_driver import DAEMON_MAX_LINE_BYTES, action_request
+from testkit.simulator.embeddings import server_tokens, vector_for
 
 MODEL = "qwen/qwen3-embedding-8b"
 

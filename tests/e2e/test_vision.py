@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.images import (
+from testkit.images import (
     animated_gif,
     bomb_png,
     cmyk_jpeg,
@@ -20,8 +20,8 @@ from tests.images import (
     screenshot,
     transparent_png,
 )
-from tests.plugin_driver import action_request, llm_request
-from tests.simulator.inspect import inspect_images
+from testkit.plugin_driver import action_request, llm_request
+from testkit.simulator.inspect import inspect_images
 
 VISION = "qwen/qwen3.5-27b"
 

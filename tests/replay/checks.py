@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.plugin_driver import SessionResult
+from testkit.plugin_driver import SessionResult
 from tests.replay.spec import Case, Expect
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.plugin_driver import PluginProcess, SessionResult, llm_request
-from tests.replay.server import ReplayServer
+from testkit.plugin_driver import PluginProcess, SessionResult, llm_request
+from testkit.replay_server import ReplayServer
 from tests.replay.spec import Case
 
 MODEL = "moonshotai/kimi-k2.6"

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from tests.replay.server import Reply
+from testkit.replay_server import Reply
 
 STOP = "stop"
 TOOL_TURN = frozenset({"tool_calls", "stop"})  # a tool-call turn may end either way

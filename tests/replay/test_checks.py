@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.plugin_driver import SessionResult
+from testkit.plugin_driver import SessionResult
 from tests.replay.checks import check_failure, check_success
 from tests.replay.spec import SERVER_FAULT, Case, Expect
 

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.plugin_driver import PluginProcess, SessionResult
+from testkit.plugin_driver import PluginProcess, SessionResult
+from testkit.replay_server import ReplayServer
 from tests.replay.checks import check_failure, check_success, describe
 from tests.replay.corpus import BY_NAME, CASES, Case
 from tests.replay.invoke import API_KEY, replay_case
-from tests.replay.server import ReplayServer
 
 # One case per family for the HTTP transport: tools, reasoning, endings, errors, framing.
 SERVERLESS_SUBSET = (

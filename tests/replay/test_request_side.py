@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.plugin_driver import PluginProcess, llm_request
+from testkit.plugin_driver import PluginProcess, llm_request
+from testkit.replay_server import ReplayServer
 from tests.replay.corpus import BY_NAME
 from tests.replay.invoke import API_KEY, TOOLS
-from tests.replay.server import ReplayServer
 
 SOURCE = "bytedance/deer-flow#3043; HKUDS/nanobot#2598; Lapis0x0/obsidian-yolo#243"
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from testkit.replay_server import ReplayServer, Reply, body_pieces
 from tests.replay.corpus import BY_NAME
-from tests.replay.server import ReplayServer, Reply, body_pieces
 
 SSE = b'data: {"a":1}\n\ndata: {"b":"\xc3\xa9"}\r\n\r\ndata: [DONE]\n\n'
 

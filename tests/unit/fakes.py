@@ -10,7 +10,7 @@ import httpx
 from dify_plugin.entities.model.llm import LLMUsage
 
 from provider.client import Client
-from provider.errors import StatusError
+from provider.errors.tree import StatusError
 
 BASE_URL = "https://api.atlascloud.ai/v1"
 TIMEOUT = httpx.Timeout(5.0)

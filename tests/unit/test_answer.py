@@ -11,7 +11,8 @@ from models.llm.answer import AnswerBuilder, normalise_finish
 from models.llm.dialect import Piece, ToolFragment
 from models.llm.think import InlineThinkSplitter
 from models.llm.toolcalls import ToolCallAssembler
-from provider.errors import ReplyError
+from provider.errors.mapping import guard
+from provider.errors.tree import ReplyError
 
 
 # --- inline <think> -------------------------------------------------------------------------
@@ -234,7 +235,7 @@ def test_length_drops_a_half_written_call():
 
 
 def test_a_content_filter_with_nothing_shown_is_a_clear_error():
-    with pytest.raises(InvokeBadRequestError, match="content filter"):
+    with pytest.raises(InvokeBadRequestError, match="content filter"), guard(None):
         build(Piece(finish_reason="content_filter"))
     assert build(Piece(content="partial", finish_reason="content_filter"))[2] == "content_filter"
 

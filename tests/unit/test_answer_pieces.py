@@ -7,7 +7,8 @@ from dify_plugin.errors.model import InvokeBadRequestError
 
 from models.llm.answer import AnswerBuilder
 from models.llm.dialect import Piece
-from provider.errors import ReplyError
+from provider.errors.mapping import guard
+from provider.errors.tree import ReplyError
 
 
 def build(*pieces: Piece) -> str:
@@ -59,6 +60,6 @@ def test_a_stream_without_any_answer_says_so():
 
 
 def test_a_content_filter_with_nothing_shown_says_what_to_do():
-    with pytest.raises(InvokeBadRequestError) as raised:
+    with pytest.raises(InvokeBadRequestError) as raised, guard(None):
         build(Piece(finish_reason="content_filter"))
     assert str(raised.value) == "The model's content filter blocked this answer; rephrase the request."

@@ -20,8 +20,8 @@ from models.text_embedding.batching import (
     plan_batches,
     split_into_pieces,
 )
-from models.vision_utils.tokens import encoding
-from provider.errors import ReplyError
+from models.vision_utils.tokens.text import encoding
+from provider.errors.tree import ReplyError
 
 
 def hello_world(tokens: int) -> str:

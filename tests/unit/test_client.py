@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from provider.client import tls_context
-from provider.errors import ReplyError, StatusError
+from provider.errors.tree import ReplyError, StatusError
 from tests.unit.fakes import TIMEOUT, client_answering, status_error
 
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from provider.connection import DEFAULT_ENDPOINT, EndpointError, connection_from_credentials, normalise_endpoint
+from provider.connection import DEFAULT_ENDPOINT, connection_from_credentials, normalise_endpoint
+from provider.errors.tree import EndpointError
 
 
 @pytest.mark.parametrize(

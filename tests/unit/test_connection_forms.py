@@ -9,12 +9,12 @@ from provider.connection import (
     MAX_ENDPOINT_CHARS,
     USER_AGENT,
     Connection,
-    EndpointError,
     connection_from_credentials,
     normalise_endpoint,
     open_client,
     request_headers,
 )
+from provider.errors.tree import EndpointError
 
 EXAMPLE = "for example https://api.atlascloud.ai/v1, or leave it empty"
 

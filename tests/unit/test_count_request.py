@@ -9,15 +9,16 @@ import os
 import pytest
 from dify_plugin.entities.model.message import ImagePromptMessageContent
 
-from models.catalog import plugin_settings
-from models.llm import count_request
-from models.llm.count_request import WORTH_CUTTING, ImageHeadersForCounts
-from models.stdio import IncrementalLine
-from models.vision_utils.content import estimate_image_tokens
-from models.vision_utils.header import HEADER_PREFIX_BYTES, ImageError, header_from_base64, header_text
-from models.vision_utils.policy import ImagePolicy
-from tests.image_corpus import HOSTILE
-from tests.images import encode, photo
+from models.common.catalog import plugin_settings
+from models.vision_utils.image.header import HEADER_PREFIX_BYTES, header_from_base64, header_text
+from models.vision_utils.image.policy import ImagePolicy
+from models.vision_utils.tokens.image import estimate_image_tokens
+from provider.errors.tree import ImageError
+from runtime import count_filter as count_request
+from runtime.count_filter import WORTH_CUTTING, ImageHeadersForCounts
+from runtime.stdin_reader import IncrementalLine
+from testkit.image_corpus import HOSTILE
+from testkit.images import encode, photo
 
 VISION = "qwen/qwen3.5-27b"
 DATA_URI = "data:image/jpeg;base64,"
@@ -247,7 +248,7 @@ def test_a_changed_action_is_quoted_at_most_forty_characters_long(big_jpeg):
     ids=["jpeg", "webp signature", "random bytes", "pdf", "junk before a jpeg"],
 )
 def test_only_data_with_an_image_signature_is_read_for_its_header(text, read, monkeypatch):
-    from models.vision_utils import header
+    from models.vision_utils.image import header
 
     calls: list[int] = []
     real = header._header_and_end
@@ -259,7 +260,7 @@ def test_only_data_with_an_image_signature_is_read_for_its_header(text, read, mo
 def test_a_raising_signature_check_counts_as_a_signature(monkeypatch):
     from PIL import Image
 
-    from models.vision_utils import header
+    from models.vision_utils.image import header
 
     def raising(prefix: bytes) -> bool:
         raise RuntimeError("a plugin's accept broke")
@@ -275,7 +276,7 @@ def test_a_raising_signature_check_counts_as_a_signature(monkeypatch):
 def test_a_header_further_in_than_the_search_bound_is_left_whole_after_reading_at_most_the_bound(monkeypatch):
     """A frame header 1.5 MB in (a hostile run of segments, or a huge profile) is not searched
     for while the line is parsed: the count reads it once, later, from the whole text."""
-    from models.vision_utils import header
+    from models.vision_utils.image import header
 
     text = b64(late_header_jpeg(icc_bytes=1_500_000))
     decoded: list[int] = []

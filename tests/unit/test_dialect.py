@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models.llm.dialect import Piece, ToolFragment, piece_of, reasoning_of, text_of
-from provider.errors import UpstreamError
+from provider.errors.tree import UpstreamError
 
 
 def chunk(delta: dict, finish=None, **extra) -> dict:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugin_driver import DAEMON_MAX_LINE_BYTES, LineCapExceeded, PluginProcess
+from testkit.plugin_driver import DAEMON_MAX_LINE_BYTES, LineCapExceeded, PluginProcess
 
 FAKE_PLUGIN = textwrap.dedent(
     """

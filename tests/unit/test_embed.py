@@ -13,16 +13,14 @@ import pytest
 from models.text_embedding.batching import Piece
 from models.text_embedding.embed import (
     MAX_CONCURRENT_REQUESTS,
-    DimensionMismatchError,
-    EmbeddingReplyError,
     check_vectors,
     embed_all,
     embed_batch,
     vector_of,
     vectors_of_reply,
 )
-from provider.errors import UpstreamError
-from provider.transport import Deadline
+from provider.deadline import Deadline
+from provider.errors.tree import DimensionMismatchError, EmbeddingReplyError, UpstreamError
 
 
 def reply(rows, usage=None) -> dict:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from models.text_embedding.batching import SAFETY_MARGIN, budget_tokens
-from models.vision_utils.tokens import encoding
-from tests.simulator.embeddings import server_tokens
+from models.vision_utils.tokens.text import encoding
+from testkit.simulator.embeddings import server_tokens
 
 SAMPLES = {
     "prose": (

@@ -17,7 +17,6 @@ from models.text_embedding.reply import (
     DAEMON_LINE_BYTES,
     ENVELOPE_BYTES,
     PLANNING_SHARE,
-    ReplyTooLargeError,
     check_reply_fits,
     compact,
     reply_bytes_bound,
@@ -25,6 +24,7 @@ from models.text_embedding.reply import (
     vector_bytes,
 )
 from models.text_embedding.settings import EmbeddingSettings
+from provider.errors.tree import ReplyTooLargeError
 
 USAGE = EmbeddingUsage(
     tokens=1,

@@ -14,22 +14,12 @@ from dify_plugin.errors.model import (
     InvokeServerUnavailableError,
 )
 
-from provider.connection import Connection, EndpointError
-from provider.errors import (
-    BudgetExceeded,
-    ReplyError,
-    StatusError,
-    UpstreamError,
-    error_for_status,
-    guard,
-    map_stream_errors,
-    readable,
-    redact,
-    sentence,
-    status_of_code,
-    to_invoke_error,
-    validation_failed,
-)
+from provider.connection import Connection
+from provider.errors.bodies import readable
+from provider.errors.mapping import error_for_status, guard, map_stream_errors, to_invoke_error, validation_failed
+from provider.errors.redact import redact
+from provider.errors.tree import BudgetExceeded, EndpointError, ReplyError, StatusError, UpstreamError, status_of_code
+from provider.errors.wording import sentence
 from tests.unit import fakes
 
 ATLAS = Connection("https://api.atlascloud.ai/v1", "apikey-0123456789abcdef")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from provider.errors import UpstreamError, error_of_payload, is_not_found
+from provider.errors.bodies import error_of_payload
+from provider.errors.mapping import is_not_found
+from provider.errors.tree import UpstreamError
 from tests.unit.fakes import status_error
 
 

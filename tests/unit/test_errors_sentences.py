@@ -13,20 +13,11 @@ from dify_plugin.errors.model import (
     InvokeServerUnavailableError,
 )
 
-from provider.connection import Connection, EndpointError
-from provider.errors import (
-    BudgetExceeded,
-    ReplyError,
-    StatusError,
-    UpstreamError,
-    error_for_status,
-    map_stream_errors,
-    readable,
-    sentence,
-    status_of_code,
-    to_invoke_error,
-    validation_failed,
-)
+from provider.connection import Connection
+from provider.errors.bodies import readable
+from provider.errors.mapping import error_for_status, map_stream_errors, to_invoke_error, validation_failed
+from provider.errors.tree import BudgetExceeded, EndpointError, ReplyError, StatusError, UpstreamError, status_of_code
+from provider.errors.wording import sentence
 from tests.unit import fakes
 
 # A key that does not look like one: only the explicit redaction of the configured key can hide it.

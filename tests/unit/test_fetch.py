@@ -10,12 +10,12 @@ from ipaddress import ip_address
 import httpcore
 import pytest
 
-from models.vision_utils import fetch, ssrf
-from models.vision_utils.fetch import FetchSettings, download, fetch_image
-from models.vision_utils.image_url import MalformedURL
-from models.vision_utils.images import ImageError
-from tests import fetch_servers as fs
-from tests.images import encode, photo
+from models.vision_utils.download import fetch
+from models.vision_utils.download import url_policy as ssrf
+from models.vision_utils.download.fetch import FetchSettings, download, fetch_image
+from provider.errors.tree import BudgetExceeded, DownloadError, FetchFailed, MalformedURL, Refused
+from testkit import fetch_servers as fs
+from testkit.images import encode, photo
 
 PNG = encode(photo(60, 40), "PNG")
 PUBLIC = "93.184.216.34"  # stands for a public web server; the relay below serves it locally
@@ -81,7 +81,7 @@ def test_a_redirect_to_a_rebound_name_is_looked_up_and_refused(server):
     sockets = RelaySockets({PUBLIC: server.port, "127.0.0.1": server.port})
     server.routes["/hop"] = fs.redirect("http://images.example.com/cat.png")
     settings = FetchSettings(resolver=rebinding_dns(calls), sockets=sockets)
-    assert isinstance(failure("http://images.example.com/hop", settings), ssrf.Refused)
+    assert isinstance(failure("http://images.example.com/hop", settings), Refused)
     assert calls == ["images.example.com", "images.example.com"]
     assert sockets.asked == [PUBLIC], "the second answer (loopback) was checked and never connected to"
 
@@ -91,7 +91,7 @@ def test_a_trickling_server_is_cut_at_the_overall_deadline():
     slow = fs.serving(("/slow.png", fs.trickle(PNG[:300], 0.05)))
     try:
         error = failure(slow.url("/slow.png"), allowing(slow, timeout_s=1.0))
-        assert isinstance(error, fetch.fetch_net.DeadlineExceeded | httpcore.ReadTimeout)
+        assert isinstance(error, BudgetExceeded | httpcore.ReadTimeout)
         assert slow.seen.finished_bodies == 0 and slow.seen.body_bytes_sent < 300
     finally:
         slow.stop()
@@ -103,7 +103,7 @@ def test_three_redirects_are_followed_and_a_fourth_is_refused(server):
     settings = allowing(server)
     assert download(server.url("/hop3"), settings) == PNG
     error = failure(server.url("/hop4"), settings)
-    assert isinstance(error, fetch.FetchFailed) and "redirects" in str(error)
+    assert isinstance(error, FetchFailed) and "redirects" in str(error)
 
 
 def test_every_redirect_hop_is_checked_again(server):
@@ -114,7 +114,7 @@ def test_every_redirect_hop_is_checked_again(server):
     try:
         for path in ("/away", "/scheme", "/metadata"):
             error = failure(server.url(path), allowing(server))
-            assert isinstance(error, ssrf.Refused | MalformedURL), path
+            assert isinstance(error, Refused | MalformedURL), path
         assert victim.seen.connections == 0
     finally:
         victim.stop()
@@ -158,7 +158,7 @@ def test_every_failure_reads_the_same_to_the_user(server, caplog):
     ]
     messages = set()
     for url in urls:
-        with pytest.raises(ImageError) as caught:
+        with pytest.raises(DownloadError) as caught:
             fetch_image(url, settings)
         assert caught.value.__cause__ is None and caught.value.__suppress_context__
         messages.add(str(caught.value))
@@ -202,10 +202,10 @@ def test_proxies_are_used_and_visible_internal_targets_still_refused():
         # A name only the proxy can resolve is left to the proxy (documented best effort).
         assert download("http://outside.example.com/cat.png", settings) == PNG
         for url in ("http://127.0.0.1/cat.png", "http://intranet.example.com/x.png", "http://metadata/x"):
-            assert isinstance(failure(url, settings), ssrf.Refused), url
+            assert isinstance(failure(url, settings), Refused), url
         assert proxy.seen.connections == 2, "refused targets never reach the proxy"
         dns["direct.example.com"] = "127.0.0.1"  # NO_PROXY: a direct connection, fully checked
-        assert isinstance(failure("http://direct.example.com/cat.png", settings), ssrf.Refused)
+        assert isinstance(failure("http://direct.example.com/cat.png", settings), Refused)
         assert proxy.seen.connections == 2
     finally:
         proxy.stop()
@@ -271,10 +271,10 @@ def test_through_a_proxy_the_request_is_absolute_and_carries_the_proxy_credentia
 def test_the_log_names_the_reason_and_the_allowlist_only_for_internal_addresses(server, caplog):
     settings = FetchSettings(timeout_s=5.0, resolver=lambda deadline: _no_dns)
     for url in ("http://10.0.0.1/cat.png", "http://[::1/cat.png", "ftp://x.com/a.png"):
-        with pytest.raises(ImageError):
+        with pytest.raises(DownloadError):
             fetch_image(url, settings)
     allowlist, _ = ssrf.parse_allowlist(f"127.0.0.1:{server.port}")
-    with pytest.raises(ImageError):
+    with pytest.raises(DownloadError):
         fetch_image(server.url("/missing.png"), FetchSettings(allowlist=allowlist, timeout_s=5.0))
     assert [record.getMessage() for record in caplog.records if record.name == fetch.logger.name] == [
         "image download failed: http://10.0.0.1/cat.png: Refused: 10.0.0.1 is not a public address"
@@ -300,9 +300,9 @@ def test_the_format_is_judged_on_the_first_twelve_bytes_however_they_arrive(chun
                 yield self.body[offset : offset + chunk]
 
     assert fetch._read_image(Response(webp), 1000) == webp
-    with pytest.raises(fetch.FetchFailed, match=r"^the body is not an image$"):
+    with pytest.raises(FetchFailed, match=r"^the body is not an image$"):
         fetch._read_image(Response(text), 1000)
-    with pytest.raises(fetch.FetchFailed, match=r"^the body is not an image$"):
+    with pytest.raises(FetchFailed, match=r"^the body is not an image$"):
         fetch._read_image(Response(b"RIFF"), 1000)  # too short to be anything
 
 
@@ -320,7 +320,7 @@ def test_a_socks5_proxy_is_asked_for_the_checked_target_with_its_credentials(ser
     )
     try:
         assert download("http://images.example.com:8080/cat.png", settings) == PNG
-        assert isinstance(failure("http://10.0.0.1/cat.png", settings), ssrf.Refused)
+        assert isinstance(failure("http://10.0.0.1/cat.png", settings), Refused)
     finally:
         proxy.stop()
     assert proxy.requests == [("images.example.com", 8080)], "the name goes to the proxy; refused targets never do"
@@ -340,7 +340,7 @@ def test_the_deadline_also_covers_downloads_through_a_proxy(kind):
     )
     try:
         error = failure("http://images.example.com/slow.png", settings)
-        assert isinstance(error, fetch.fetch_net.DeadlineExceeded | httpcore.ReadTimeout), repr(error)
+        assert isinstance(error, BudgetExceeded | httpcore.ReadTimeout), repr(error)
         trickled = proxy.seen if kind == "http" else slow.seen
         assert trickled.finished_bodies == 0 and trickled.body_bytes_sent < 300
     finally:
@@ -371,8 +371,8 @@ def test_the_resolver_is_bounded_by_the_download_deadline():
 
 def test_reasons_for_the_log_are_short_and_name_the_error():
     assert fetch._reason(TimeoutError()) == "TimeoutError"
-    assert fetch._reason(fetch.FetchFailed("x" * 300)) == "FetchFailed: " + "x" * 200
-    assert fetch._reason(fetch.FetchFailed("not a public address")) == "FetchFailed: not a public address"
+    assert fetch._reason(FetchFailed("x" * 300)) == "FetchFailed: " + "x" * 200
+    assert fetch._reason(FetchFailed("not a public address")) == "FetchFailed: not a public address"
 
 
 def test_a_redirect_without_a_location_and_a_huge_length_are_named(server):

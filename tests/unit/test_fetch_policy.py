@@ -7,10 +7,14 @@ import time
 
 import pytest
 
-from models.vision_utils import fetch_net, ssrf
-from models.vision_utils.content import is_forwardable_url
-from models.vision_utils.fetch import looks_like_image, settings_from_env
-from models.vision_utils.proxy_env import Proxy, proxy_for
+from models.vision_utils.download import net as fetch_net
+from models.vision_utils.download import url_policy as ssrf
+from models.vision_utils.download.fetch import looks_like_image, settings_from_env
+from models.vision_utils.download.proxy import Proxy, proxy_for
+from models.vision_utils.image.part import is_forwardable_url
+from provider.deadline import Deadline
+from provider.errors.tree import BudgetExceeded
+from provider.settings import settings
 
 ALLOWLIST, _ = ssrf.parse_allowlist("files.example.com,api:5001")
 
@@ -49,6 +53,7 @@ def test_forwarding_reads_the_allowlist_from_the_environment(monkeypatch):
     monkeypatch.setenv("ATLASCLOUD_ALLOWED_FILE_HOSTS", "dify.example.com")
     assert not is_forwardable_url("https://dify.example.com/files/cat.png")
     monkeypatch.delenv("ATLASCLOUD_ALLOWED_FILE_HOSTS")
+    settings.cache_clear()  # the plugin reads its environment once per process
     assert is_forwardable_url("https://dify.example.com/files/cat.png")
 
 
@@ -108,12 +113,12 @@ class FakeClock:
 
 def test_the_deadline_covers_the_whole_download_not_each_step():
     clock = FakeClock()
-    deadline = fetch_net.Deadline(20, clock)
+    deadline = Deadline.start(20, clock=clock)
     assert deadline.clamp(None) == 20 and deadline.clamp(5) == 5
     clock.now += 18
     assert deadline.clamp(5) == pytest.approx(2), "a later step gets only what is left"
     clock.now += 2
-    with pytest.raises(fetch_net.DeadlineExceeded):
+    with pytest.raises(BudgetExceeded):
         deadline.clamp(5)
 
 
@@ -161,8 +166,8 @@ def test_a_slow_dns_lookup_ends_at_the_deadline(monkeypatch):
         return []
 
     monkeypatch.setattr(socket, "getaddrinfo", slow_lookup)
-    resolve = fetch_net.system_resolver(fetch_net.Deadline(0.3))
-    with pytest.raises(fetch_net.DeadlineExceeded):
+    resolve = fetch_net.system_resolver(Deadline.start(0.3))
+    with pytest.raises(BudgetExceeded):
         resolve("slow.example.com", 80)
     assert calls == ["slow.example.com"]
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpcore
 import pytest
 
-from models.vision_utils import fetch as fetch_module
-from models.vision_utils.fetch import FetchSettings, download
-from tests import fetch_servers as fs
+from models.vision_utils.download.fetch import FetchSettings, download
+from provider.client import tls_context
+from testkit import fetch_servers as fs
 from tests.unit.test_fetch import PNG, PUBLIC, RelaySockets
 
 NAME = "images.example.com"
@@ -99,15 +99,15 @@ def test_an_https_proxy_is_reached_over_verified_tls(loopback_certificate, monke
         ssl_context=ssl.create_default_context(),
     )
     try:
-        fetch_module._ssl_context.cache_clear()
+        tls_context.cache_clear()
         monkeypatch.delenv("SSL_CERT_FILE", raising=False)
         with pytest.raises(httpcore.ConnectError):  # the proxy's certificate is not trusted yet
             download(f"http://{NAME}/cat.png", settings)
         assert proxy.seen.request_lines == []
-        fetch_module._ssl_context.cache_clear()
+        tls_context.cache_clear()
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the operator's extra trust (README)
         assert download(f"http://{NAME}/cat.png", settings) == PNG
         assert proxy.seen.request_lines == [f"GET http://{NAME}/cat.png HTTP/1.1"]
     finally:
-        fetch_module._ssl_context.cache_clear()
+        tls_context.cache_clear()
         proxy.stop()

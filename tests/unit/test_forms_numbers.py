@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from provider.forms import FormError, positive_int, price
-from provider.user_errors import UserInputError
+from provider.errors.tree import FormError, UserInputError
+from provider.forms import positive_int, price
 
 
 @pytest.mark.parametrize(("raw", "value"), [(None, 4096), ("", 4096), ("8192", 8192), (" 16 ", 16), (1, 1), (32, 32)])

@@ -21,13 +21,13 @@ from dify_plugin.entities import I18nObject
 from dify_plugin.entities.model import PARAMETER_RULE_TEMPLATE, AIModelEntity, DefaultParameterName
 from pydantic import BaseModel
 
+import models.common.model as shared_schema
 import models.llm.schema as llm_schema
-import models.shared as shared_schema
-from models.labels import LANGUAGES, PARAMETER_NAMES, parameter_help, parameter_label
+from models.common.labels import LANGUAGES, PARAMETER_NAMES, parameter_help, parameter_label
 from models.llm.llm import AtlasCloudLargeLanguageModel
 from models.rerank.rerank import AtlasCloudRerankModel
 from models.text_embedding.text_embedding import AtlasCloudTextEmbeddingModel
-from tests.plugin_driver import PluginProcess, action_request
+from testkit.plugin_driver import PluginProcess, action_request
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_YAMLS = sorted(
@@ -214,7 +214,7 @@ def test_the_user_added_llm_offers_every_parameter_with_texts(created):
         USER_MODEL, LLM_EVERY_OPTION
     )
     names = [rule.name for rule in entity.parameter_rules]
-    assert set(names) == set(PARAMETER_NAMES) - {"reasoning_effort"}, "a rule without texts in models/labels.py?"
+    assert set(names) == set(PARAMETER_NAMES) - {"reasoning_effort"}, "a rule without texts in models/common/labels.py?"
     rules = {rule.name: rule for rule in entity.parameter_rules}
     assert rules["temperature"].label.ja_jp == "温度" and rules["temperature"].label.zh_hans == "温度"
     assert rules["max_tokens"].help.ja_jp == parameter_help("max_tokens")["ja_JP"]

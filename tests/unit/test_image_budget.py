@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from models.vision_utils.budget import MemoryBudget
-from models.vision_utils.header import ImageError
+from models.vision_utils.image.budget import MemoryBudget
+from provider.errors.tree import ImageError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,8 +97,8 @@ GREENLETS = textwrap.dedent(
     import dify_plugin  # monkey-patches everything, as in the plugin process
     import gevent
     from gevent import get_hub
-    from models.vision_utils.budget import MemoryBudget
-    from models.vision_utils.offload import run_blocking
+    from models.vision_utils.image.budget import MemoryBudget
+    from models.common.threads import run_blocking
 
     budget = MemoryBudget(100, wait_s=30, poll_s=0.005)
     inside, peak, served, threads = [0], [0], [0], set()
@@ -152,14 +152,11 @@ def test_greenlets_wait_cooperatively_while_real_threads_convert():
     [(None, 384), ("", 384), ("64", 64), ("63", 384), ("1024", 1024), ("65536", 65536), ("65537", 384),
      ("abc", 384), ("-128", 384), ("1e3", 384), (" 512", 384)],
 )  # fmt: skip
-def test_the_budget_comes_from_the_environment_within_bounds(monkeypatch, setting, mebibytes):
-    from models.vision_utils.budget import _capacity_from_env
+def test_the_budget_comes_from_the_environment_within_bounds(setting, mebibytes):
+    from provider.settings import read_settings
 
-    if setting is None:
-        monkeypatch.delenv("ATLASCLOUD_IMAGE_MEMORY_MB", raising=False)
-    else:
-        monkeypatch.setenv("ATLASCLOUD_IMAGE_MEMORY_MB", setting)
-    assert _capacity_from_env() == mebibytes * 1024 * 1024
+    environ = {} if setting is None else {"ATLASCLOUD_IMAGE_MEMORY_MB": setting}
+    assert read_settings(environ).image_memory_bytes == mebibytes * 1024 * 1024
 
 
 def test_a_new_budget_has_seen_no_reservation():
@@ -168,7 +165,7 @@ def test_a_new_budget_has_seen_no_reservation():
 
 
 def test_freed_image_memory_goes_back_to_the_os_on_glibc(monkeypatch):
-    from models.vision_utils import budget as budget_module
+    from models.vision_utils.image import budget as budget_module
 
     calls = []
 
@@ -187,7 +184,7 @@ def test_freed_image_memory_goes_back_to_the_os_on_glibc(monkeypatch):
 
 
 def test_without_a_usable_libc_the_threshold_is_left_alone(monkeypatch):
-    from models.vision_utils import budget as budget_module
+    from models.vision_utils.image import budget as budget_module
 
     def no_libc(name):
         raise OSError("no C library here")

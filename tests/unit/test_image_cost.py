@@ -15,14 +15,15 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
-from models.vision_utils import plan as cost
-from models.vision_utils.header import ImageError, JpegLayout, check_tiff_directory, jpeg_layout, open_header
-from models.vision_utils.images import prepare_image
-from models.vision_utils.plan import costed_plan, decode_cost, decode_plan, pixel_bytes
-from models.vision_utils.sizing import ImageLimits
-from tests import hostile_images as hostile
-from tests.image_corpus import HOSTILE
-from tests.images import encode, photo
+from models.vision_utils.image import plan as cost
+from models.vision_utils.image.convert import prepare_image
+from models.vision_utils.image.header import JpegLayout, check_tiff_directory, jpeg_layout, open_header
+from models.vision_utils.image.plan import costed_plan, decode_cost, decode_plan, pixel_bytes
+from models.vision_utils.image.sizing import ImageLimits
+from provider.errors.tree import ImageError
+from testkit import hostile_images as hostile
+from testkit.image_corpus import HOSTILE
+from testkit.images import encode, photo
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMITS = ImageLimits()
@@ -182,9 +183,10 @@ MEASURE = textwrap.dedent(
     import gc, json, sys
     from pathlib import Path
     sys.path.insert(0, {root!r})
-    from models.vision_utils.header import open_header
-    from models.vision_utils.images import ImageLimits, prepare_image
-    from models.vision_utils.plan import decode_cost, decode_plan
+    from models.vision_utils.image.header import open_header
+    from models.vision_utils.image.sizing import ImageLimits
+    from models.vision_utils.image.convert import prepare_image
+    from models.vision_utils.image.plan import decode_cost, decode_plan
 
     def kb(field):
         for line in Path("/proc/self/status").read_text().splitlines():

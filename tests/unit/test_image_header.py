@@ -16,11 +16,10 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image, TiffImagePlugin
 
-from models.vision_utils import header
-from models.vision_utils.header import (
+from models.vision_utils.image import header
+from models.vision_utils.image.header import (
     MAX_INPUT_BYTES,
     MAX_TIFF_TAG_BYTES,
-    ImageError,
     JpegLayout,
     check_dimensions,
     check_tiff_directory,
@@ -28,7 +27,8 @@ from models.vision_utils.header import (
     jpeg_layout,
     open_header,
 )
-from tests.images import encode, photo
+from provider.errors.tree import ImageError
+from testkit.images import encode, photo
 
 SOI = b"\xff\xd8"
 YCC_420 = ((1, 0x22), (2, 0x11), (3, 0x11))  # component id, sampling byte (h << 4 | v)

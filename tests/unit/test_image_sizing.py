@@ -9,10 +9,17 @@ import math
 import pytest
 from PIL import Image
 
-from models.vision_utils.images import draft_request, prepare_image, sent_size
-from models.vision_utils.policy import HIGH_DETAIL, LOW_DETAIL, REQUEST_IMAGE_BUDGET_BYTES, ImagePolicy
-from models.vision_utils.sizing import HARD_MAX_EDGE, ImageLimits, fit_size, shrink_plan
-from tests.hostile_images import zero_jpeg, zero_png
+from models.vision_utils.image import plan
+from models.vision_utils.image.convert import draft_request, prepare_image
+from models.vision_utils.image.header import open_header
+from models.vision_utils.image.policy import HIGH_DETAIL, LOW_DETAIL, REQUEST_IMAGE_BUDGET_BYTES, ImagePolicy
+from models.vision_utils.image.sizing import HARD_MAX_EDGE, ImageLimits, fit_size, shrink_plan
+from testkit.hostile_images import zero_jpeg, zero_png
+
+
+def sent_size(raw: bytes, limits: ImageLimits) -> tuple[int, int]:
+    return plan.sent_size(open_header(raw), raw, limits)
+
 
 WIDE = ImageLimits(max_edge=1000, max_pixels=10**9)  # only the edge cap binds
 

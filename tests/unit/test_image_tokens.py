@@ -17,14 +17,16 @@ from dify_plugin.entities.model.message import (
 )
 from PIL import GifImagePlugin, Image, ImageFile, PngImagePlugin, TiffImagePlugin, WebPImagePlugin
 
-from models.llm.tokens import PER_MESSAGE, REPLY_PRIMER, count_prompt_tokens
-from models.vision_utils import cache
-from models.vision_utils.content import estimate_image_tokens
-from models.vision_utils.header import HEADER_PREFIX_BYTES, ImageError, header_from_base64
-from models.vision_utils.images import ImageLimits, PreparedImage, prepare_image
-from models.vision_utils.policy import ImagePolicy
-from models.vision_utils.tokens import count_text
-from tests.hostile_images import (
+from models.vision_utils.image import cache
+from models.vision_utils.image.convert import PreparedImage, prepare_image
+from models.vision_utils.image.header import HEADER_PREFIX_BYTES, header_from_base64
+from models.vision_utils.image.policy import ImagePolicy
+from models.vision_utils.image.sizing import ImageLimits
+from models.vision_utils.tokens.image import estimate_image_tokens
+from models.vision_utils.tokens.prompt import PER_MESSAGE, REPLY_PRIMER, count_prompt_tokens
+from models.vision_utils.tokens.text import count_text
+from provider.errors.tree import ImageError
+from testkit.hostile_images import (
     flat_webp,
     many_frame_apng,
     many_frame_gif,
@@ -34,7 +36,7 @@ from tests.hostile_images import (
     zero_jpeg,
     zero_png,
 )
-from tests.images import exif_photo_jpeg
+from testkit.images import exif_photo_jpeg
 
 POLICY = ImagePolicy()
 
@@ -207,7 +209,7 @@ def test_only_the_first_frame_is_read(monkeypatch, raw, plugin, method):
 
 
 def test_the_base64_of_a_data_uri_starts_after_its_first_comma_and_is_not_copied():
-    from models.vision_utils.content import inline_base64
+    from models.vision_utils.tokens.image import inline_base64
 
     def url_part(url: str) -> ImagePromptMessageContent:
         return ImagePromptMessageContent(format="png", mime_type="image/png", url=url, detail=HIGH)
@@ -221,7 +223,7 @@ def test_the_base64_of_a_data_uri_starts_after_its_first_comma_and_is_not_copied
 
 
 def test_detail_is_low_only_when_dify_says_low():
-    from models.vision_utils.content import detail_of
+    from models.vision_utils.image.part import detail_of
 
     assert detail_of(part(b"x")) == "high"
     low = ImagePromptMessageContent(format="png", mime_type="image/png", base64_data="", detail=LOW)

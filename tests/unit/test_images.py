@@ -10,17 +10,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageChops, ImageCms
 
-from models.vision_utils import cache
-from models.vision_utils.images import (
-    ImageError,
-    ImageLimits,
-    fit_size,
-    looks_like_graphic,
-    prepare_image,
-    sent_size,
-    shrink_plan,
-)
-from tests.images import animated_gif, encode, exif_photo_jpeg, photo, screenshot, transparent_png
+from models.vision_utils.image import cache, plan
+from models.vision_utils.image.convert import looks_like_graphic, prepare_image
+from models.vision_utils.image.header import open_header
+from models.vision_utils.image.sizing import ImageLimits, fit_size, shrink_plan
+from provider.errors.tree import ImageError
+from testkit.images import animated_gif, encode, exif_photo_jpeg, photo, screenshot, transparent_png
+
+
+def sent_size(raw: bytes, limits: ImageLimits) -> tuple[int, int]:
+    return plan.sent_size(open_header(raw), raw, limits)
+
 
 LIMITS = ImageLimits()
 SEEDS = [
@@ -142,7 +142,7 @@ def test_extreme_aspect_ratios(size):
 
 
 def test_pixel_caps_are_checked_from_the_header():
-    from tests.images import bomb_png
+    from testkit.images import bomb_png
 
     with pytest.raises(ImageError, match="64 MP"):
         prepare_image(bomb_png(8001, 8000), LIMITS)
@@ -154,7 +154,7 @@ def test_conversion_runs_on_a_real_thread_under_gevent():
 
     import dify_plugin  # noqa: F401  (monkey-patches, as in the plugin process)
 
-    from models.vision_utils.offload import run_blocking
+    from models.common.threads import run_blocking
 
     assert run_blocking(threading.get_native_id) != threading.get_native_id()
     with pytest.raises(ImageError):

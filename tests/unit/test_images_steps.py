@@ -9,11 +9,13 @@ import io
 import pytest
 from PIL import Image, ImageCms
 
-from models.vision_utils import images
-from models.vision_utils.images import ImageError, ImageLimits, prepare_image
-from tests.hostile_images import wide_gamut_profile
-from tests.image_corpus import cmyk_profile
-from tests.images import encode, photo
+from models.vision_utils.image import convert as images
+from models.vision_utils.image.convert import prepare_image
+from models.vision_utils.image.sizing import ImageLimits
+from provider.errors.tree import ImageError
+from testkit.hostile_images import wide_gamut_profile
+from testkit.image_corpus import cmyk_profile
+from testkit.images import encode, photo
 
 
 def converted(image: Image.Image) -> Image.Image:

@@ -6,6 +6,7 @@ import pytest
 from dify_plugin.errors.model import InvokeBadRequestError
 
 from models.llm.request import build_chat_request, demands_reasoning_replay, thinking_on
+from provider.errors.mapping import guard
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 TOOLS = [{"type": "function", "function": {"name": "f", "description": "d", "parameters": {}}}]
@@ -125,7 +126,7 @@ def test_text_mode_sends_no_response_format(parameters):
     ],
 )
 def test_an_unusable_schema_is_refused_before_any_request(parameters, message):
-    with pytest.raises(InvokeBadRequestError) as raised:
+    with pytest.raises(InvokeBadRequestError) as raised, guard(None):
         body(parameters)
     assert str(raised.value.description).startswith(message)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from models.rerank.prompt import RankItem
 from models.rerank.ranker import plan_rank_batches
-from models.vision_utils.tokens import count_text
+from models.vision_utils.tokens.text import count_text
 
 IMAGE = RankItem(image={"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}})
 EMPTY = RankItem(text="")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from models.rerank.parse import MAX_ANSWER_STARTS, MAX_REPLY_CHARS, parse_scores
-from tests.data.rerank_set import FORGED_SCORES
+from testkit.rerank_set import FORGED_SCORES
 
 IDS = {"D1", "D2", "D3"}
 GOOD = '{"scores": [{"id": "D1", "score": 90}, {"id": "D2", "score": 0}, {"id": "D3", "score": 40}]}'

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.rerank.prompt import RUBRIC, RankItem, doc_id, neutralise, new_code, ranker_messages, truncate
-from tests.data.rerank_set import BREAKOUTS, FORGED_SCORES, INJECTION_VICTIM, LOOKALIKE_BREAKOUTS
+from testkit.rerank_set import BREAKOUTS, FORGED_SCORES, INJECTION_VICTIM, LOOKALIKE_BREAKOUTS
 
 CODE = "0badc0de"
 ALL_BREAKOUTS = {**BREAKOUTS, **LOOKALIKE_BREAKOUTS}

@@ -14,6 +14,7 @@ from dify_plugin.errors.model import InvokeBadRequestError
 
 from models.rerank.line_cap import DAEMON_LINE_BYTES, RESULT_BUDGET, fit_in_line, serialised_size
 from models.rerank.rerank import _result_text, fit_result, select
+from provider.errors.mapping import guard
 
 TEXTS = ["a", "b", "c", "d", "e"]
 
@@ -106,7 +107,10 @@ def test_fit_result_is_silent_when_everything_fits(caplog):
 
 
 def test_a_best_document_too_big_to_return_is_a_clear_error():
-    with pytest.raises(InvokeBadRequestError, match=r"alone takes 6\.0 MB in the result.*5 MiB.*smaller chunks"):
+    with (
+        pytest.raises(InvokeBadRequestError, match=r"alone takes 6\.0 MB in the result.*5 MiB.*smaller chunks"),
+        guard(None),
+    ):
         fit_result("m", [doc(0, "\x01" * 1_000_000), doc(1, "small")])  # 1 MB of text, 6 MB escaped
     assert fit_result("m", []) == []
 

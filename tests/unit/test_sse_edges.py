@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models.llm.sse import SSEDecoder, SSEEvent, parse_data
-from provider.errors import ReplyError
+from provider.errors.tree import ReplyError
 
 
 def decode(*pieces: bytes) -> list[SSEEvent]:

@@ -12,8 +12,9 @@ from ipaddress import ip_address
 
 import pytest
 
-from models.vision_utils import ssrf
-from models.vision_utils.image_url import MalformedURL, parse_image_url, whatwg_ipv4
+from models.vision_utils.download import url_policy as ssrf
+from models.vision_utils.download.url import parse_image_url, whatwg_ipv4
+from provider.errors.tree import MalformedURL, Refused
 
 # The stub DNS: names the tests use, and what they resolve to. Anything else fails to resolve.
 DNS = {
@@ -52,7 +53,7 @@ def decide(url: str, allowlist: str = "") -> str:
     assert not invalid
     try:
         ssrf.admit(target.host, target.port, allowed, stub_resolver([]))
-    except (ssrf.Refused, OSError):
+    except (Refused, OSError):
         return "refuse"
     return "allow"
 
@@ -230,7 +231,7 @@ def test_malformed_urls_are_refused_before_any_lookup(url):
 def test_names_refused_by_name_are_never_looked_up():
     asked: list[str] = []
     for host in ("metadata.google.internal", "localhost", "api", "printer.local"):
-        with pytest.raises(ssrf.Refused):
+        with pytest.raises(Refused):
             ssrf.admit(host, 80, frozenset(), stub_resolver(asked))
     assert asked == []
 
@@ -260,7 +261,7 @@ def test_through_a_proxy_visible_internal_targets_are_refused_and_unknown_names_
     asked: list[str] = []
     resolve = stub_resolver(asked)
     for host in ("127.0.0.1", "10.0.0.1", "::1", "localhost", "metadata.google.internal", "intranet.example.com"):
-        with pytest.raises(ssrf.Refused):
+        with pytest.raises(Refused):
             ssrf.admit_via_proxy(host, 80, frozenset(), resolve)
     ssrf.admit_via_proxy("public.example.com", 80, frozenset(), resolve)
     ssrf.admit_via_proxy("only-the-proxy-resolves.example.com", 80, frozenset(), resolve)
@@ -312,6 +313,6 @@ def test_through_a_proxy_an_allowlisted_host_is_not_looked_up_here():
     ],
 )
 def test_the_log_says_why_a_host_was_refused(host, reason):
-    with pytest.raises(ssrf.Refused) as refused:
+    with pytest.raises(Refused) as refused:
         ssrf.admit(host, 443, frozenset(), stub_resolver([]))
     assert str(refused.value) == reason

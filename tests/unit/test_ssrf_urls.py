@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from models.vision_utils.image_url import MAX_URL_CHARS, MalformedURL, canonical_host, parse_image_url
+from models.vision_utils.download.url import MAX_URL_CHARS, canonical_host, parse_image_url
+from provider.errors.tree import MalformedURL
 
 REFUSED = [
     ("http://a b.com/", "the URL contains spaces, control characters or backslashes"),

@@ -9,7 +9,7 @@ from typing import ClassVar
 import pytest
 from dify_plugin.core.server.stdio.request_reader import StdioRequestReader
 
-from models import stdio
+from runtime import stdin_reader as stdio
 
 
 @pytest.fixture(autouse=True, params=[1000, stdio.PARSE_BATCH_BYTES], ids=lambda size: f"batch={size}")

@@ -6,7 +6,7 @@ import pytest
 
 from models.llm.dialect import piece_of
 from models.llm.stream import stream_to_chunks
-from provider.errors import ReplyError, UpstreamError
+from provider.errors.tree import ReplyError, UpstreamError
 from tests.unit.fakes import usage_of
 
 

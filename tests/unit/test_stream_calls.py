@@ -7,7 +7,7 @@ import pytest
 
 from models.llm.dialect import Piece, ToolFragment
 from models.llm.stream import MAX_CHUNK_CHARS, stream_to_chunks
-from provider.errors import ReplyError
+from provider.errors.tree import ReplyError
 from tests.unit.fakes import usage_of
 
 

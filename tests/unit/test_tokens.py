@@ -5,15 +5,15 @@ import hashlib
 import pytest
 from tiktoken.load import load_tiktoken_bpe
 
-from models.vision_utils.tokens import (
+from models.vision_utils.image.policy import ImageTokenRule
+from models.vision_utils.tokens.text import (
     ENCODING_FILE,
     ENCODING_SHA256,
-    EncodingFileError,
-    ImageTokenRule,
     count_text,
     encoding,
     read_ranks,
 )
+from provider.errors.tree import EncodingFileError
 
 
 def test_bundled_encoding_matches_its_published_hash():

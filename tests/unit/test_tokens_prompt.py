@@ -15,7 +15,7 @@ from dify_plugin.entities.model.message import (
     UserPromptMessage,
 )
 
-from models.llm.tokens import count_prompt_tokens
+from models.vision_utils.tokens.prompt import count_prompt_tokens
 
 HELLO_WORLD = 2
 GET_WEATHER = 2

@@ -8,7 +8,7 @@ import pytest
 
 from models.llm.dialect import ToolFragment
 from models.llm.toolcalls import ToolCallAssembler
-from provider.errors import ReplyError
+from provider.errors.tree import ReplyError
 
 
 def assembled(*fragments: ToolFragment) -> ToolCallAssembler:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from provider import transport
-from provider.errors import BudgetExceeded, StatusError
-from provider.transport import MAX_ATTEMPTS, Deadline, is_retryable, with_retries
+from provider import deadline as transport
+from provider.daemon import INVOCATION_LIMIT_S
+from provider.deadline import MAX_ATTEMPTS, Deadline, is_retryable, with_retries
+from provider.errors.tree import BudgetExceeded, StatusError
+from provider.settings import Settings
 from tests.unit.fakes import Clock, status_error
 
 
@@ -115,4 +117,4 @@ def test_an_expired_deadline_sends_nothing(clock):
 
 
 def test_the_default_budget_ends_before_difys_600_seconds():
-    assert transport.TOTAL_BUDGET_S < 600
+    assert Settings().total_timeout_s < INVOCATION_LIMIT_S

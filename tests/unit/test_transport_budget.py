@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from provider import transport
-from provider.errors import BudgetExceeded, StatusError
-from provider.transport import Deadline, with_retries
+from provider import deadline as transport
+from provider.deadline import Deadline, with_retries
+from provider.errors.tree import BudgetExceeded, StatusError
 from tests.unit.fakes import Clock, status_error
 
 

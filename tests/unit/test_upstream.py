@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from models.llm.upstream import ChatStream, pieces_of_whole_body
-from provider.errors import BudgetExceeded, ReplyError, UpstreamError
-from provider.transport import Deadline
+from provider.deadline import Deadline
+from provider.errors.tree import BudgetExceeded, ReplyError, UpstreamError
 
 
 def event(content: str = "", finish: str | None = None) -> bytes:

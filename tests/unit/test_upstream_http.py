@@ -11,8 +11,8 @@ import pytest
 
 from models.llm.upstream import ChatStream, fetch_completion, open_chat
 from provider.client import Client
-from provider.errors import ReplyError
-from provider.transport import Deadline
+from provider.deadline import Deadline
+from provider.errors.tree import ReplyError
 from tests.unit.fakes import client_answering
 
 REQUEST = {"model": "qwen/qwen3.5-27b", "messages": [{"role": "user", "content": "hi"}], "stream": False}

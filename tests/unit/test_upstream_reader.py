@@ -12,8 +12,8 @@ import pytest
 
 from models.llm import upstream
 from models.llm.upstream import MAX_HOLD_S, ChatStream
-from provider.errors import BudgetExceeded
-from provider.transport import Deadline
+from provider.deadline import Deadline
+from provider.errors.tree import BudgetExceeded
 
 
 def event(content: str) -> bytes:

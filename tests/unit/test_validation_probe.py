@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from provider.client import Client
-from provider.transport import Deadline
+from provider.deadline import Deadline
 from provider.validation import pick_probe_model, refuses_only_the_model
 from tests.unit.fakes import client_answering
 

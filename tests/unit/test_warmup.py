@@ -1,10 +1,11 @@
-"""models/warmup.py loads what the first request needs: the shared TLS context and the tokenizer."""
+"""runtime/warmup.py loads what the first request needs: the shared TLS context and the tokenizer."""
 
 from __future__ import annotations
 
-from models import warmup
-from models.vision_utils import tokens
+from models.vision_utils.tokens import text as tokens
 from provider import client
+from provider.errors.tree import EncodingFileError
+from runtime import warmup
 
 
 def test_warm_up_leaves_the_tls_context_and_the_tokenizer_loaded():
@@ -18,7 +19,7 @@ def test_warm_up_leaves_the_tls_context_and_the_tokenizer_loaded():
 
 def test_a_damaged_tokenizer_file_is_logged_and_the_plugin_still_starts(monkeypatch, caplog):
     def damaged() -> None:
-        raise tokens.EncodingFileError("cl100k_base.tiktoken does not match its published SHA-256")
+        raise EncodingFileError("cl100k_base.tiktoken does not match its published SHA-256")
 
     monkeypatch.setattr(tokens, "encoding", damaged)
     warmup.warm_up()

@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from provider.errors.tree import EndpointError
+
 DEFAULT_ENDPOINT = "https://api.atlascloud.ai"
 # Cloudflare in front of AtlasCloud refuses clients without a User-Agent (error 1010, SAAS atlas.ts).
 USER_AGENT_NAME = "atlascloud-dify-plugin-catalog-sync"
@@ -48,7 +50,7 @@ class ListedModel:
 def models_url(endpoint: str) -> str:
     """The list URL for an endpoint typed the way users type it (bare host, /v1, trailing slash)."""
     # Imported here: the plugin's normaliser pulls in openai (seconds), which --snapshot never needs.
-    from provider.connection import EndpointError, normalise_endpoint
+    from provider.connection import normalise_endpoint
 
     try:
         return normalise_endpoint(endpoint) + "/models"
