@@ -62,19 +62,32 @@ class Client:
         )
 
     def open(
-        self, path: str, body: dict[str, Any] | None, timeout: httpx.Timeout, method: str = "POST"
+        self,
+        path: str,
+        body: dict[str, Any] | None,
+        timeout: httpx.Timeout,
+        method: str = "POST",
+        files: dict[str, Any] | None = None,
     ) -> httpx.Response:
-        """Send one request; return the response with its body unread (the caller closes it)."""
-        request = self._http.build_request(method, path, json=body, timeout=timeout)
+        """Send one request; return the response with its body unread (the caller closes it).
+        `files` sends a multipart form instead of JSON; file objects are streamed, not read whole."""
+        request = self._http.build_request(method, path, json=body, files=files, timeout=timeout)
         response = self._http.send(request, stream=True)
         if response.status_code >= 400:
             reply = body_of(read_and_close(response))
             raise StatusError(response.status_code, reply, response.headers, response.reason_phrase)
         return response
 
-    def call(self, path: str, body: dict[str, Any] | None, timeout: httpx.Timeout, method: str = "POST") -> Any:
+    def call(
+        self,
+        path: str,
+        body: dict[str, Any] | None,
+        timeout: httpx.Timeout,
+        method: str = "POST",
+        files: dict[str, Any] | None = None,
+    ) -> Any:
         """Send one request and return its JSON reply; ReplyError when the reply is not JSON."""
-        response = self.open(path, body, timeout, method)
+        response = self.open(path, body, timeout, method, files)
         content = read_and_close(response)
         try:
             return json.loads(content)

@@ -91,22 +91,30 @@ def is_retryable(error: BaseException) -> bool:
     return isinstance(error, httpx.TransportError)  # refused, dropped or timed out before a reply
 
 
+def never_sent(error: BaseException) -> bool:
+    """The request provably never reached the server: no connection was made. For calls that must
+    not run twice (a billed job submit), where a read timeout may hide a job already created."""
+    return isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+
+
 def with_retries[T](
     deadline: Deadline,
     attempt: Callable[[httpx.Timeout], T],
     sleep: Callable[[float], None] = time.sleep,
+    retryable: Callable[[BaseException], bool] = is_retryable,
 ) -> T:
     """Run `attempt(timeout)` up to MAX_ATTEMPTS times within the deadline.
 
-    Only failures that cannot have been processed (connection errors, timeouts, 429, 5xx other
-    than 504) are retried, with exponential backoff and jitter; 4xx are final.
+    By default only failures that cannot have been processed (connection errors, timeouts, 429,
+    5xx other than 504) are retried, with exponential backoff and jitter; 4xx are final.
+    `retryable=never_sent` narrows that to requests that never left the plugin.
     """
     for number in range(MAX_ATTEMPTS):
         deadline.check()
         try:
             return attempt(deadline.timeout())
         except Exception as error:
-            if not is_retryable(error) or number == MAX_ATTEMPTS - 1:
+            if not retryable(error) or number == MAX_ATTEMPTS - 1:
                 raise
             if deadline.remaining() < MIN_ATTEMPT_S:
                 if isinstance(error, httpx.TimeoutException):

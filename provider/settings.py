@@ -11,6 +11,7 @@ process; `read_settings` is pure, for tests.
 | ATLASCLOUD_IMAGE_MEMORY_MB | 384 | models/vision_utils/image/budget.py: decoding memory, all requests together |
 | ATLASCLOUD_FETCH_TIMEOUT_S | 20 | models/vision_utils/download/fetch.py: one download, redirects included |
 | ATLASCLOUD_ALLOWED_FILE_HOSTS | (none) | models/vision_utils/download/: internal hosts downloads may reach |
+| ATLASCLOUD_POLL_INTERVAL_S | 1 | provider/media.py: the first wait between polls of a media job (it grows to 5x) |
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Settings:
     image_memory_mb: int = 384
     fetch_timeout_s: float = 20.0
     allowed_file_hosts: str = ""
+    poll_interval_s: float = 1.0
 
     @property
     def image_memory_bytes(self) -> int:
@@ -51,6 +53,7 @@ _NUMBERS: dict[str, tuple[str, Callable[[str], float], float, float]] = {
     "ATLASCLOUD_READ_TIMEOUT_S": ("read_timeout_s", float, 0.1, 86400.0),
     "ATLASCLOUD_IMAGE_MEMORY_MB": ("image_memory_mb", _whole_number, 64, 65536),
     "ATLASCLOUD_FETCH_TIMEOUT_S": ("fetch_timeout_s", float, -math.inf, 3600.0),
+    "ATLASCLOUD_POLL_INTERVAL_S": ("poll_interval_s", float, 0.01, 60.0),
 }
 FETCH_TIMEOUT_FLOOR_S = 0.1
 

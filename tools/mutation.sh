@@ -53,7 +53,10 @@ models/llm/messages.py            | messages* llm*            | *
 models/llm/request.py             | request* llm*             | *
 models/vision_utils/tokens/prompt.py              | tokens* llm*              | *
 runtime/count_filter.py       | count_request* stdio*     | *
-provider/errors.py                | errors* provider*         | *
+provider/errors/tree.py           | errors* provider*         | *
+provider/errors/bodies.py         | errors* provider*         | *
+provider/errors/redact.py         | errors* secrets*          | *
+provider/errors/mapping.py        | errors* provider*         | *
 provider/connection.py            | connection* provider*     | *
 provider/deadline.py             | transport* provider*      | *
 provider/client.py                | client* errors* transport* upstream_http* validation* | *
@@ -76,7 +79,8 @@ models/vision_utils/image/sizing.py     | image_sizing* image* images* | *
 models/vision_utils/image/plan.py       | image_cost* image* images* | *
 models/vision_utils/image/budget.py     | image_budget*             | *
 models/vision_utils/image/cache.py      | image* images* cache*     | *
-models/vision_utils/content.py    | image_tokens* image* vision* fetch_policy* | estimate_image_tokens inline_base64 is_forwardable_url detail_of
+models/vision_utils/image/part.py  | image_tokens* image* vision* fetch_policy* | is_forwardable_url detail_of
+models/vision_utils/tokens/image.py | image_tokens* count_request* | estimate_image_tokens inline_base64
 models/vision_utils/image/convert.py     | images* image*            | *
 models/vision_utils/image/policy.py     | policy* vision* images* image* | *
 models/vision_utils/tokens/text.py     | tokens* vision* image_tokens* | *

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-MODELS_DIR = Path(__file__).resolve().parent
+MODELS_DIR = Path(__file__).resolve().parents[1]
 
 
 @lru_cache(maxsize=8)

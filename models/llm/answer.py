@@ -9,6 +9,9 @@ certain, so streaming stays incremental.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from dify_plugin.entities.model.message import AssistantPromptMessage
 
 from models.llm.dialect import Piece
@@ -39,16 +42,30 @@ def normalise_finish(raw: str | None) -> str | None:
     return _FINISH_ALIASES.get(key, "stop")
 
 
+@dataclass(frozen=True)
+class ThinkOptions:
+    """How one reply's inline reasoning is read (think.py)."""
+
+    # The model's chat template opens <think> in the prompt (declared) and thinking is on.
+    opened: bool = False
+    # Called once when a lone </think> arrives that nobody declared: the caller logs the fix.
+    on_lone_close: Callable[[], None] | None = None
+
+
 class AnswerBuilder:
     """Feed pieces in order; `feed` returns the text to show now, `finish` closes the answer."""
 
-    def __init__(self, lookahead: float = 0) -> None:
-        """`lookahead`: characters of content to hold, looking for a lone `</think>` (think.py)."""
+    def __init__(self, options: ThinkOptions = ThinkOptions(), whole: bool = False) -> None:
+        """`whole`: the pieces are one complete (blocking) reply, nothing is shown before the end."""
         self._phase = "start"  # start -> reasoning -> answer
         self._held_reasoning = ""  # whitespace-only reasoning, until real text follows
         self._held_answer = ""  # whitespace-only answer at the start, in case reasoning follows
-        self._inline = InlineThinkSplitter(lookahead)
+        self._options = options
+        self._whole = whole
+        self._inline: InlineThinkSplitter | None = None  # made at the first content
+        self._lone_close_seen = False
         self._field_reasoning = False
+        self._answer_parts: list[str] = []  # answer text shown, in case a lone </think> proves it reasoning
         self.reasoning_parts: list[str] = []
         self.shown: list[str] = []
         self.tools = ToolCallAssembler()
@@ -65,12 +82,32 @@ class AnswerBuilder:
             self._field_reasoning = True
             out.append(self._reasoning(piece.reasoning))
         if piece.content:
-            inline_reasoning, answer = self._inline.feed(piece.content)
-            out.append(self._inline_reasoning(inline_reasoning))
+            inline_reasoning, answer = self._splitter().feed(piece.content)
+            out.append(self._inline_reasoning(self._after_lone_close(inline_reasoning)))
             out.append(self._answer(answer))
         if piece.refusal:
             out.append(self._answer(piece.refusal))
         return self._shown("".join(out))
+
+    def _splitter(self) -> InlineThinkSplitter:
+        if self._inline is None:
+            # A server that already sent a reasoning field has split the reply itself: its
+            # content is the answer, whatever the template does.
+            opened = self._options.opened and not self._field_reasoning
+            self._inline = InlineThinkSplitter(opened=opened, whole=self._whole)
+        return self._inline
+
+    def _after_lone_close(self, reasoning: str) -> str:
+        """The reasoning a lone `</think>` just ended; the answer text already shown was part of it."""
+        if self._inline is None or not self._inline.lone_close or self._lone_close_seen:
+            return reasoning
+        self._lone_close_seen = True
+        if self._options.on_lone_close is not None:
+            self._options.on_lone_close()
+        if self._phase != "answer":
+            return reasoning
+        shown, self._answer_parts = "".join(self._answer_parts), []
+        return shown + reasoning
 
     def _inline_reasoning(self, text: str) -> str:
         # A backend that also sent a reasoning field repeats it inline: show it once.
@@ -101,6 +138,8 @@ class AnswerBuilder:
                 return ""
             text, self._held_answer = self._held_answer, ""
             self._phase = "answer"
+        if not self._lone_close_seen:
+            self._answer_parts.append(text)
         return text
 
     def _shown(self, text: str) -> str:
@@ -114,7 +153,7 @@ class AnswerBuilder:
         No finish reason after a real answer (some servers end with `[DONE]` or a clean close
         only) is a normal ending; no answer at all is the server's failure.
         """
-        inline_reasoning, answer = self._inline.close()
+        inline_reasoning, answer = self._inline.close() if self._inline is not None else ("", "")
         closing = self._inline_reasoning(inline_reasoning) + self._answer(answer)
         if self._phase == "reasoning":
             closing += THINK_CLOSE

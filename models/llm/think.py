@@ -2,14 +2,18 @@
 
 Backends without a reasoning parser (raw vLLM/SGLang/llama.cpp, MiniMax, some gateways) put the
 reasoning in the content itself. Tags arrive split across deltas (`<thi` + `nk>`), so a possible
-partial tag is held back until the next piece decides it. Only a block at the very start of the
-content (after whitespace) is reasoning; a `<think>` later in an answer is the answer's text.
+partial tag is held back until the next piece decides it: at most a tag's length, never more.
+Only a block at the very start of the content (after whitespace) is reasoning; a `<think>` later
+in an answer is the answer's text.
 
 Some chat templates open `<think>` in the prompt (DeepSeek-R1, Qwen3 on llama.cpp), so the reply
-starts mid-reasoning and only a lone `</think>` marks its end. With `lookahead` > 0 the splitter
-holds content that starts without a tag until it sees that `</think>` (then the held text was
-reasoning) or `lookahead` characters pass without one (then it was the answer, released at once).
-Callers set it only for models that are expected to reason, or for whole replies.
+starts mid-reasoning and only a lone `</think>` marks its end. That is a fact about the model,
+declared in its settings (`opened`): the reply is then reasoning from its first character. No
+text is ever held back to guess it. Undeclared, a streamed reply is the answer from its first
+character; a lone `</think>` that turns up later (before any `<think>`) still ends the reasoning
+there: the text after it is the answer, nothing stray is shown, and `lone_close` tells the
+caller, who names the setting that fixes it. A whole (blocking) reply is known at once, so there
+a lone `</think>` anywhere splits it exactly (`whole`).
 """
 
 from __future__ import annotations
@@ -29,10 +33,16 @@ def _partial_suffix(text: str, tag: str) -> int:
 class InlineThinkSplitter:
     """Feed content pieces; get (reasoning, answer) text as soon as it is certain."""
 
-    def __init__(self, lookahead: float = 0) -> None:
-        self._state = "sniff"  # sniff -> inside -> answer; sniff -> held -> answer; sniff -> answer
+    def __init__(self, *, opened: bool = False, whole: bool = False) -> None:
+        """`opened`: the template opened the block in the prompt (declared); `whole`: the pieces are
+        one complete reply, so nothing is streamed and a lone `</think>` can be looked for to the end."""
+        # sniff -> inside -> answer; sniff -> watch -> answer; sniff -> held -> answer (whole replies)
+        self._state = "sniff"
         self._held = ""
-        self._lookahead = lookahead
+        self._opened = opened
+        self._whole = whole
+        self._tail = ""  # the end of the answer already released, to see a `<think>` cut across pieces
+        self.lone_close = False  # a `</think>` ended reasoning that nobody declared
 
     def feed(self, text: str) -> tuple[str, str]:
         if self._state == "answer":
@@ -44,45 +54,67 @@ class InlineThinkSplitter:
                 return "", ""  # maybe the start of a tag, or whitespace before it
             if start.startswith(OPEN_TAG):
                 self._state, self._held = "inside", start[len(OPEN_TAG) :]
+            elif self._opened:
+                self._state = "inside"
             else:
-                self._state = "held" if self._lookahead > 0 else "answer"
+                self._state = "held" if self._whole else "watch"
         if self._state == "inside":
             return self._inside()
         if self._state == "held":
             return self._held_until_close()
-        answer, self._held = self._held, ""
-        return "", answer
+        return self._watch()
 
-    def _split_at_close(self) -> tuple[str, str] | None:
-        """(reasoning, answer) around the held text's `</think>`, if it has arrived."""
+    def _lone_close_at(self) -> int:
+        """Where the held text's first `</think>` starts, if no `<think>` comes before it; else -1."""
         end = self._held.find(CLOSE_TAG)
         if end == -1:
-            return None
+            return -1
+        if OPEN_TAG in self._tail + self._held[:end]:
+            return -1
+        return end
+
+    def _split_at(self, end: int) -> tuple[str, str]:
         reasoning, answer = self._held[:end], self._held[end + len(CLOSE_TAG) :]
         self._state, self._held = "answer", ""
         return reasoning, answer
 
     def _inside(self) -> tuple[str, str]:
-        split = self._split_at_close()
-        if split is not None:
-            return split
+        end = self._held.find(CLOSE_TAG)
+        if end != -1:
+            return self._split_at(end)
         keep = _partial_suffix(self._held, CLOSE_TAG)
         reasoning = self._held[: len(self._held) - keep]
         self._held = self._held[len(self._held) - keep :]
         return reasoning, ""
 
     def _held_until_close(self) -> tuple[str, str]:
-        split = self._split_at_close()
-        if split is not None:
-            return split
-        if len(self._held) > self._lookahead:
+        end = self._lone_close_at()
+        if end != -1:
+            self.lone_close = True
+            return self._split_at(end)
+        if OPEN_TAG in self._held:  # a `</think>` after this is the answer's own text
             self._state, answer, self._held = "answer", self._held, ""
             return "", answer
         return "", ""
 
+    def _watch(self) -> tuple[str, str]:
+        """The answer streams as it comes; only a possible start of `</think>` waits for the next piece."""
+        end = self._lone_close_at()
+        if end != -1:
+            self.lone_close = True
+            return self._split_at(end)
+        if OPEN_TAG in self._tail + self._held:
+            self._state, answer, self._held = "answer", self._held, ""
+            return "", answer
+        keep = _partial_suffix(self._held, CLOSE_TAG)
+        answer = self._held[: len(self._held) - keep]
+        self._held = self._held[len(self._held) - keep :]
+        self._tail = (self._tail + answer)[-(len(OPEN_TAG) - 1) :]
+        return "", answer
+
     def close(self) -> tuple[str, str]:
         """At the end of the content: an unclosed block was reasoning cut short; held text is answer."""
         held, self._held = self._held, ""
-        if self._state == "inside":
+        if self._state == "inside" or (self._state == "sniff" and self._opened):
             return held, ""
         return "", held

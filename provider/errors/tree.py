@@ -11,15 +11,21 @@
     │   │   └── FetchFailed      ... the server's answer is not a usable file
     │   ├── NotServed            the endpoint does not serve this model for this model type
     │   ├── DimensionMismatchError  the embedding model ignores the form's `dimensions`
-    │   └── ReplyTooLargeError   a result that would not fit in one line the daemon reads
+    │   ├── ReplyTooLargeError   a result that would not fit in one line the daemon reads
+    │   ├── AudioError           audio that cannot be transcribed (checked before anything is billed)
+    │   ├── SpeechTextError      text that cannot be synthesised (empty, too long)
+    │   └── ParameterError       a media job the model's parameter schema refuses (checked before submitting)
     ├── UpstreamRefusal ........ the upstream answered, and said no -> by its status
     │   ├── StatusError          an HTTP error status
     │   └── UpstreamError        an error inside a 200 reply (an SSE event or a JSON body)
+    │       └── PredictionFailed a media job that ended failed, with AtlasCloud's reason -> by that reason
     ├── ReplyError ............. a reply the plugin cannot read -> server unavailable, never the user's fault
     │   ├── EmbeddingReplyError  wrong count, mixed dimensions, NaN
-    │   └── NativeRerankError    a /rerank reply without usable results
+    │   ├── NativeRerankError    a /rerank reply without usable results
+    │   └── ResultUnavailable    a finished media job whose result cannot be read or downloaded
     ├── LimitExceeded .......... a budget of the plugin's own ran out
     │   └── BudgetExceeded       one invocation's (or download's) time budget -> connection error
+    │       └── JobTimeout       a media job still running when the budget ran out (it may still be billed)
     └── InstallError ........... the plugin's own files are damaged -> server unavailable
         └── EncodingFileError    the bundled tokenizer does not match its hash
 
@@ -100,6 +106,19 @@ class ReplyTooLargeError(UserInputError):
     """The result would not fit in one line the daemon can read."""
 
 
+class AudioError(UserInputError):
+    """Audio that cannot be transcribed: empty, truncated, not audio, too long, too large, or in a
+    format the model does not read. Raised before anything billed is submitted."""
+
+
+class SpeechTextError(UserInputError):
+    """Text that cannot be synthesised (empty, or longer than the plugin accepts in one call)."""
+
+
+class ParameterError(UserInputError):
+    """The model's parameter schema refuses the job the plugin would submit (nothing was submitted)."""
+
+
 class UpstreamRefusal(PluginError):
     """The upstream answered and refused: `status` is the HTTP status it stands for."""
 
@@ -141,6 +160,42 @@ class UpstreamError(UpstreamRefusal):
         return status_of_code(self.code)
 
 
+# Words in a failed job's reason, by the HTTP status they stand for (AtlasCloud's MCP server reads
+# "insufficient"/"balance" as a top-up case: src/utils/error-handler.ts).
+_REASON_WORDS: tuple[tuple[tuple[str, ...], int], ...] = (
+    (("insufficient", "balance"), 402),
+    (("rate limit",), 429),
+    (("too many requests",), 429),
+)
+# Terminal statuses that are AtlasCloud's side giving up, not a refusal of the input.
+_SERVER_SIDE_STATUSES = frozenset({"timeout", "canceled", "cancelled"})
+
+
+class PredictionFailed(UpstreamError):
+    """A media job (prediction) that ended failed; `message` is AtlasCloud's reason.
+
+    The status it stands for comes from its error code when that names one, else from the words of
+    the reason, else 503 when AtlasCloud gave up on it (timeout, cancelled), else 400: the job was
+    refused for what it was asked to do, and the same request would fail (and be billed) again."""
+
+    def __init__(
+        self, code: object, message: str, request_id: str | None = None, job_status: str = "failed"
+    ) -> None:
+        super().__init__(code, message, request_id)
+        self.job_status = job_status
+
+    @property
+    def status(self) -> int:  # type: ignore[override]
+        by_code = status_of_code(self.code)
+        if by_code != 500:
+            return by_code
+        reason = self.message.lower()
+        for words, status in _REASON_WORDS:
+            if all(word in reason for word in words):
+                return status
+        return 503 if self.job_status in _SERVER_SIDE_STATUSES else 400
+
+
 class ReplyError(PluginError):
     """The server's reply cannot be read (malformed JSON, HTML, non-UTF-8, an aborted answer)."""
 
@@ -153,12 +208,20 @@ class NativeRerankError(ReplyError):
     """A `/rerank` reply without usable results."""
 
 
+class ResultUnavailable(ReplyError):
+    """A media job finished, but its result cannot be read or downloaded (an expired URL, no output)."""
+
+
 class LimitExceeded(PluginError):
     """A budget of the plugin's own ran out."""
 
 
 class BudgetExceeded(LimitExceeded):
     """A time budget ran out: one invocation's, or one download's."""
+
+
+class JobTimeout(BudgetExceeded):
+    """A submitted media job was still running when the invocation's budget ran out."""
 
 
 class InstallError(PluginError):

@@ -250,11 +250,13 @@ def test_native_logits_are_mapped_through_a_sigmoid(plugin, sim, creds):
 
 
 def test_native_reply_with_an_invalid_index_is_rejected(plugin, sim, creds):
+    """An unreadable reply is the server's fault, never the user's (issue 18): not a bad request."""
     sim.state.ranker.native_enabled = True
     sim.state.ranker.native_bad_index = True
     native = {**creds, "rerank_protocol": "native", "context_size": "8192"}
     result = rerank(plugin, native, "capital of France", DOCS, model="acme/reranker")
-    assert result.error_type == "InvokeBadRequestError" and "invalid result" in result.message
+    assert result.error_type == "InvokeServerUnavailableError" and "invalid result" in result.message
+    assert "cannot read" in result.message
 
 
 def colour_image(rgb: tuple[int, int, int]) -> str:

@@ -7,7 +7,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 400
 SOURCES = sorted(
-    p for folder in ("provider", "models", "tools", "tests", "bench") for p in (ROOT / folder).rglob("*.py")
+    p
+    for folder in ("provider", "models", "runtime", "testkit", "tools", "tests", "bench")
+    for p in (ROOT / folder).rglob("*.py")
 )
 
 
