@@ -87,8 +87,13 @@ def model_yaml(model: CuratedModel, max_tokens_default: int) -> dict:
         "parameter_rules": _rules(model, max_tokens_default),
         "pricing": _pricing(model),
     }
+    # The plugin's own facts, which Dify's schema has no field for (models/llm/facts.py reads them).
+    plugin: dict = {"reasoning_format": model.reasoning_format}
+    if model.cached_input_price is not None:
+        plugin["cached_input_price"] = model.cached_input_price
     if model.image_tokens:
-        document["atlascloud"] = {"image_tokens": model.image_tokens}
+        plugin["image_tokens"] = model.image_tokens
+    document["atlascloud"] = plugin
     return document
 
 

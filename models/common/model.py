@@ -40,9 +40,12 @@ def user_added_model(
     features: list[ModelFeature] | None = None,
     rules: list[ParameterRule] | None = None,
     priced_output: bool = True,
+    prices: tuple[Decimal | None, Decimal | None] | None = None,
 ) -> AIModelEntity:
     """The schema of a model added with Dify's "Add Model" form: the model id is its label and
-    the form's prices (USD per 1M tokens) its pricing."""
+    the form's prices (USD per 1M tokens) its pricing; `prices` (input, output) when the caller
+    has resolved them already (an LLM's from AtlasCloud's model list), None meaning no price."""
+    input_price, output_price = prices or (price(credentials, "input_price"), price(credentials, "output_price"))
     return AIModelEntity(
         model=model,
         label=I18nObject(**same_in_every_language(model)),
@@ -52,8 +55,8 @@ def user_added_model(
         model_properties=dict(properties),
         parameter_rules=rules or [],
         pricing=PriceConfig(
-            input=price(credentials, "input_price"),
-            output=price(credentials, "output_price") if priced_output else None,
+            input=input_price if input_price is not None else Decimal(0),
+            output=(output_price if output_price is not None else Decimal(0)) if priced_output else None,
             unit=Decimal("0.000001"),
             currency="USD",
         ),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from dify_plugin.entities.model.message import AssistantPromptMessage
 
-from models.llm.dialect import Piece
+from models.llm.dialect import Piece, UsageDetails
 from models.llm.think import InlineThinkSplitter
 from models.llm.toolcalls import ToolCallAssembler
 from provider.errors.tree import ReplyError, UserInputError
@@ -55,12 +55,12 @@ class ThinkOptions:
 class AnswerBuilder:
     """Feed pieces in order; `feed` returns the text to show now, `finish` closes the answer."""
 
-    def __init__(self, options: ThinkOptions = ThinkOptions(), whole: bool = False) -> None:
+    def __init__(self, options: ThinkOptions | None = None, whole: bool = False) -> None:
         """`whole`: the pieces are one complete (blocking) reply, nothing is shown before the end."""
         self._phase = "start"  # start -> reasoning -> answer
         self._held_reasoning = ""  # whitespace-only reasoning, until real text follows
         self._held_answer = ""  # whitespace-only answer at the start, in case reasoning follows
-        self._options = options
+        self._options = options or ThinkOptions()
         self._whole = whole
         self._inline: InlineThinkSplitter | None = None  # made at the first content
         self._lone_close_seen = False
@@ -71,9 +71,11 @@ class AnswerBuilder:
         self.tools = ToolCallAssembler()
         self.raw_finish: str | None = None
         self.usage: tuple[int, int] | None = None
+        self.usage_details: UsageDetails | None = None
 
     def feed(self, piece: Piece) -> str:
-        self.usage = piece.usage or self.usage
+        if piece.usage:
+            self.usage, self.usage_details = piece.usage, piece.usage_details
         self.raw_finish = piece.finish_reason or self.raw_finish
         for fragment in piece.tool_fragments:
             self.tools.add(fragment)
@@ -102,7 +104,7 @@ class AnswerBuilder:
         if self._inline is None or not self._inline.lone_close or self._lone_close_seen:
             return reasoning
         self._lone_close_seen = True
-        if self._options.on_lone_close is not None:
+        if self._options.on_lone_close is not None and not self._field_reasoning:
             self._options.on_lone_close()
         if self._phase != "answer":
             return reasoning
@@ -138,7 +140,7 @@ class AnswerBuilder:
                 return ""
             text, self._held_answer = self._held_answer, ""
             self._phase = "answer"
-        if not self._lone_close_seen:
+        if self._inline is not None and self._inline.watching:
             self._answer_parts.append(text)
         return text
 

@@ -27,6 +27,14 @@ class ToolFragment:
     whole_arguments: str | None = None  # arguments sent whole, as a JSON object: replaces the text
 
 
+@dataclass(frozen=True, slots=True)
+class UsageDetails:
+    """What a usage object says beyond the two totals; both are parts of those totals."""
+
+    cached_tokens: int = 0  # prompt tokens read from the prompt cache (billed at the cached-input price)
+    reasoning_tokens: int = 0  # completion tokens spent reasoning (billed as completion tokens)
+
+
 @dataclass(slots=True)
 class Piece:
     content: str = ""
@@ -35,6 +43,7 @@ class Piece:
     tool_fragments: list[ToolFragment] = field(default_factory=list)
     finish_reason: str | None = None
     usage: tuple[int, int] | None = None  # (prompt_tokens, completion_tokens)
+    usage_details: UsageDetails | None = None  # set with `usage`
 
 
 _TEXT_PARTS = (None, "text", "output_text", "reasoning.text")
@@ -119,14 +128,36 @@ def _fragments(delta: dict[str, Any]) -> list[ToolFragment]:
     return fragments
 
 
-def _usage(raw: Any) -> tuple[int, int] | None:
+def _detail(raw: dict[str, Any], names: tuple[str, ...], field: str) -> int:
+    """`raw[name][field]` for the first of `names` that holds a count; 0 when none does."""
+    for name in names:
+        details = raw.get(name)
+        if isinstance(details, dict) and _int(details.get(field)) is not None:
+            return max(0, _int(details.get(field)) or 0)
+    return 0
+
+
+def _usage(raw: Any) -> tuple[tuple[int, int], UsageDetails] | None:
+    """(prompt, completion) and the cached and reasoning parts, in OpenAI's naming (with
+    `prompt_tokens_details.cached_tokens`), Responses-style `input_tokens`, or DeepSeek's
+    (`prompt_cache_hit_tokens` + `prompt_cache_miss_tokens`)."""
     if not isinstance(raw, dict):
         return None
     prompt = _int(raw.get("prompt_tokens", raw.get("input_tokens")))
     completion = _int(raw.get("completion_tokens", raw.get("output_tokens")))
+    hit, miss = _int(raw.get("prompt_cache_hit_tokens")), _int(raw.get("prompt_cache_miss_tokens"))
+    if prompt is None and hit is not None and miss is not None:
+        prompt = hit + miss
     if prompt is None and completion is None:
         return None
-    return prompt or 0, completion or 0
+    prompt, completion = prompt or 0, completion or 0
+    cached = (
+        hit if hit is not None else _detail(raw, ("prompt_tokens_details", "input_tokens_details"), "cached_tokens")
+    )
+    reasoning = _detail(raw, ("completion_tokens_details", "output_tokens_details"), "reasoning_tokens")
+    if reasoning > completion:
+        completion += reasoning  # reported beside the answer's tokens, not inside them: both are billed
+    return (prompt, completion), UsageDetails(cached_tokens=min(max(cached, 0), prompt), reasoning_tokens=reasoning)
 
 
 def _choice(choices: Any) -> dict[str, Any] | None:
@@ -148,7 +179,8 @@ def piece_of(payload: Any) -> Piece | None:
         raise error
     if not isinstance(payload, dict):
         return None
-    piece = Piece(usage=_usage(payload.get("usage")))
+    piece = Piece()
+    _set_usage(piece, payload.get("usage"))
     choice = _choice(payload.get("choices"))
     if choice is None:
         return piece
@@ -161,5 +193,12 @@ def piece_of(payload: Any) -> Piece | None:
     elif isinstance(choice.get("text"), str):
         piece.content = choice["text"]  # legacy completions-style chunk
     piece.finish_reason = _name(choice.get("finish_reason"))
-    piece.usage = piece.usage or _usage(choice.get("usage"))
+    if piece.usage is None:
+        _set_usage(piece, choice.get("usage"))
     return piece
+
+
+def _set_usage(piece: Piece, raw: Any) -> None:
+    found = _usage(raw)
+    if found is not None:
+        piece.usage, piece.usage_details = found

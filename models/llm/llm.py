@@ -18,11 +18,13 @@ from dify_plugin.entities.model.message import ImagePromptMessageContent, Prompt
 
 from models.common.catalog import plugin_settings
 from models.common.model import AtlasCloudModel, validation_failure
+from models.llm.facts import model_prices, priced_usage, think_options
 from models.llm.messages import to_openai_messages, to_openai_tools
-from models.llm.request import build_chat_request, demands_reasoning_replay, thinking_on
+from models.llm.request import build_chat_request, demands_reasoning_replay
 from models.llm.schema import customizable_llm_schema
-from models.llm.stream import REASONING_LOOKAHEAD_CHARS, completion_to_result, stream_to_chunks
+from models.llm.stream import completion_to_result, stream_to_chunks
 from models.llm.upstream import ChatStream, fetch_completion, open_chat
+from models.llm.user_model import refuse_if_not_ready
 from models.vision_utils.image.part import to_openai_image
 from models.vision_utils.image.policy import ImagePolicy
 from models.vision_utils.tokens.image import estimate_image_tokens
@@ -65,21 +67,21 @@ class AtlasCloudLargeLanguageModel(AtlasCloudModel, LargeLanguageModel):
         deadline = Deadline.start(what=connection.label)
         with guard(connection):
             request = self._chat_request(model, credentials, prompt_messages, model_parameters, tools, stop, stream)
-            make_usage = partial(self._calc_response_usage, model, credentials)
+            # Looked up before the request goes out: the stream never waits for a schema or a price.
+            schema = self.get_model_schema(model, credentials)
+            think = think_options(model, credentials, model_parameters, schema)
+            make_usage = partial(priced_usage, model, model_prices(model, credentials, schema), self.started_at)
 
             def estimate(completion_text: str) -> tuple[int, int]:
                 return self.get_num_tokens(model, credentials, prompt_messages, tools), count_text(completion_text)
 
             client = open_client(connection)
             if not stream:
-                result = completion_to_result(model, fetch_completion(client, request, deadline), make_usage, estimate)
+                pieces = fetch_completion(client, request, deadline)
+                result = completion_to_result(model, pieces, make_usage, estimate, think)
                 return result if isinstance(result, LLMResult) else map_stream_errors(result, connection)
-            expect_reasoning = thinking_on(model_parameters) and self._supports(
-                model, credentials, ModelFeature.AGENT_THOUGHT
-            )
             reader = ChatStream(open_chat(client, request, deadline), deadline)
-        lookahead = REASONING_LOOKAHEAD_CHARS if expect_reasoning else 0
-        chunks = stream_to_chunks(model, reader.batches(), make_usage, estimate, lookahead)
+        chunks = stream_to_chunks(model, reader.batches(), make_usage, estimate, think)
         return map_stream_errors(chunks, connection, on_close=reader.close)
 
     def _chat_request(
@@ -123,6 +125,7 @@ class AtlasCloudLargeLanguageModel(AtlasCloudModel, LargeLanguageModel):
         """A user-added model: check the form, then send one tiny request to that model."""
         try:
             customizable_llm_schema(model, credentials)
+            refuse_if_not_ready(model, credentials)  # before the probe: nothing billed for a model that cannot answer
             client = open_client(connection_from_credentials(credentials))
             with_retries(
                 Deadline.start(VALIDATION_BUDGET_S),

@@ -17,7 +17,7 @@ from dify_plugin.entities.model import (
 
 from models.common.labels import parameter_help, parameter_label
 from models.common.model import user_added_model
-from provider.forms import positive_int
+from models.llm.user_model import user_model
 
 
 def _texts(name: str) -> dict[str, I18nObject]:
@@ -30,16 +30,17 @@ def _template(name: str, **fields: object) -> ParameterRule:
 
 
 def customizable_llm_schema(model: str, credentials: Mapping) -> AIModelEntity:
-    context_size = positive_int(credentials, "context_size", 131072)
-    max_tokens = positive_int(credentials, "max_tokens", 16384)
+    """The form's values, with AtlasCloud's model list filling the fields left empty (user_model.py)."""
+    facts = user_model(model, credentials)
+    context_size, max_tokens = facts.context_size, facts.max_tokens
     features: list[ModelFeature] = []
-    if credentials.get("function_calling", "support") == "support":
+    if facts.tools:
         features += [ModelFeature.TOOL_CALL, ModelFeature.MULTI_TOOL_CALL, ModelFeature.STREAM_TOOL_CALL]
-    if credentials.get("reasoning", "none") in ("switchable", "always"):
+    if facts.reasoning in ("switchable", "always"):
         features.append(ModelFeature.AGENT_THOUGHT)
-    if credentials.get("vision_support") == "support":
+    if facts.vision:
         features.append(ModelFeature.VISION)
-    structured = credentials.get("structured_output") == "support"
+    structured = facts.structured_output
     if structured:
         features.append(ModelFeature.STRUCTURED_OUTPUT)
 
@@ -76,7 +77,7 @@ def customizable_llm_schema(model: str, credentials: Mapping) -> AIModelEntity:
                 type=ParameterType.TEXT,
             )
         )
-    if credentials.get("reasoning") == "switchable":
+    if facts.reasoning == "switchable":
         rules.append(
             ParameterRule(
                 name="thinking",
@@ -93,4 +94,5 @@ def customizable_llm_schema(model: str, credentials: Mapping) -> AIModelEntity:
         {ModelPropertyKey.MODE: "chat", ModelPropertyKey.CONTEXT_SIZE: context_size},
         features,
         rules,
+        prices=(facts.input_price, facts.output_price),
     )

@@ -11,26 +11,20 @@ most 6 bytes of JSON).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
 from dify_plugin.entities.model.llm import LLMResult, LLMResultChunk, LLMResultChunkDelta, LLMUsage
 from dify_plugin.entities.model.message import AssistantPromptMessage
 
-from models.llm.answer import THINK_CLOSE, THINK_OPEN, AnswerBuilder
-from models.llm.dialect import Piece
+from models.llm.answer import THINK_CLOSE, THINK_OPEN, AnswerBuilder, ThinkOptions
+from models.llm.dialect import Piece, UsageDetails
 from provider.errors.tree import ReplyError
 
 MAX_CHUNK_CHARS = 512 * 1024
-# How much content of a model that should be reasoning is held back, looking for the lone
-# `</think>` of a template that opened the block in the prompt (think.py). Models that send
-# reasoning fields or an opening tag are never held; a reply with no `</think>` in this many
-# characters is released at once.
-REASONING_LOOKAHEAD_CHARS = 32 * 1024
 
-# (prompt_tokens, completion_tokens) -> priced usage
-UsageFactory = Callable[[int, int], LLMUsage]
+# (prompt_tokens, completion_tokens, their cached and reasoning parts if the server said) -> priced usage
+UsageFactory = Callable[[int, int, UsageDetails | None], LLMUsage]
 # completion text + tool-call arguments -> estimated (prompt_tokens, completion_tokens)
 UsageEstimator = Callable[[str], tuple[int, int]]
 
@@ -86,12 +80,13 @@ def stream_to_chunks(
     batches: Iterable[list[Piece]],
     make_usage: UsageFactory,
     estimate: UsageEstimator,
-    lookahead: float = 0,
+    think: ThinkOptions | None = None,
+    whole: bool = False,
 ) -> Generator[LLMResultChunk, None, None]:
     """One Dify chunk per batch of waiting pieces (so a fast upstream costs few chunks), ending
-    with the tool calls, then usage and the finish reason. `lookahead`: content held back looking
-    for a lone `</think>` (REASONING_LOOKAHEAD_CHARS for a model that should reason)."""
-    builder = AnswerBuilder(lookahead)
+    with the tool calls, then usage and the finish reason. Every batch's visible text leaves at
+    once; `think` says how inline reasoning is read; `whole`: the batches are one complete reply."""
+    builder = AnswerBuilder(think, whole=whole)
     for batch in batches:
         text = "".join([builder.feed(piece) for piece in batch])
         for part in split_text(text):
@@ -102,8 +97,16 @@ def stream_to_chunks(
     opaque = replay_body(builder.reasoning, calls)
     for group in _call_batches(calls):
         yield _chunk(model, tool_calls=group, opaque_body=opaque)
-    prompt_tokens, completion_tokens = builder.usage or estimate(_completion_text(builder.shown, calls))
-    yield _chunk(model, usage=make_usage(prompt_tokens, completion_tokens), finish_reason=finish)
+    yield _chunk(
+        model, usage=_usage(builder, make_usage, estimate, _completion_text(builder.shown, calls)), finish_reason=finish
+    )
+
+
+def _usage(builder: AnswerBuilder, make_usage: UsageFactory, estimate: UsageEstimator, text: str) -> LLMUsage:
+    """The server's numbers (with their cached and reasoning parts), else an offline estimate."""
+    if builder.usage is not None:
+        return make_usage(*builder.usage, builder.usage_details)
+    return make_usage(*estimate(text), None)
 
 
 def _completion_text(shown: list[str], calls: list[AssistantPromptMessage.ToolCall]) -> str:
@@ -111,22 +114,27 @@ def _completion_text(shown: list[str], calls: list[AssistantPromptMessage.ToolCa
 
 
 def completion_to_result(
-    model: str, pieces: list[Piece], make_usage: UsageFactory, estimate: UsageEstimator
+    model: str,
+    pieces: list[Piece],
+    make_usage: UsageFactory,
+    estimate: UsageEstimator,
+    think: ThinkOptions | None = None,
 ) -> LLMResult | Generator[LLMResultChunk, None, None]:
     """A whole (blocking) reply: one result, or chunks when it is too large for one message.
 
     The whole text is known, so a lone `</think>` anywhere in it ends the reasoning."""
-    builder = AnswerBuilder(lookahead=math.inf)
+    builder = AnswerBuilder(think, whole=True)
     text = "".join([builder.feed(piece) for piece in pieces])
     closing, calls, _ = builder.finish()
     text += closing
     if len(text) > MAX_CHUNK_CHARS or len(_call_batches(calls)) > 1:
-        return stream_to_chunks(model, [pieces], make_usage, estimate, lookahead=math.inf)
-    prompt_tokens, completion_tokens = builder.usage or estimate(_completion_text([text], calls))
+        # Read again in chunks; the first reading already reported a lone </think>.
+        quiet = ThinkOptions(opened=think.opened) if think is not None else None
+        return stream_to_chunks(model, [pieces], make_usage, estimate, quiet, whole=True)
     return LLMResult(
         model=model,
         message=AssistantPromptMessage(
             content=text, tool_calls=calls, opaque_body=replay_body(builder.reasoning, calls)
         ),
-        usage=make_usage(prompt_tokens, completion_tokens),
+        usage=_usage(builder, make_usage, estimate, _completion_text([text], calls)),
     )

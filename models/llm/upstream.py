@@ -92,7 +92,24 @@ def pieces_of_whole_body(body: bytes, content_type: str = "json") -> list[Piece]
     piece = piece_of(payload)
     if piece is None:
         raise ReplyError("its reply holds no completion")
+    if _without_message(payload):
+        # `"message": null` with a finish reason would otherwise pass as an empty answer.
+        raise ReplyError(f"its reply could not be read: the completion has no message ({_finish_of(piece)})")
     return [piece]
+
+
+def _without_message(payload: dict[str, Any]) -> bool:
+    """A whole completion whose choice carries neither a message nor legacy text."""
+    choices = payload.get("choices")
+    choice = choices[0] if isinstance(choices, list) and choices else choices
+    if not isinstance(choice, dict):
+        return False
+    has_message = isinstance(choice.get("message"), dict) or isinstance(choice.get("delta"), dict)
+    return not has_message and not isinstance(choice.get("text"), str) and not isinstance(payload.get("error"), dict)
+
+
+def _finish_of(piece: Piece) -> str:
+    return f"finish_reason '{piece.finish_reason}'" if piece.finish_reason else "no finish_reason"
 
 
 def fetch_completion(client: Client, request: dict[str, Any], deadline: Deadline) -> list[Piece]:

@@ -24,8 +24,9 @@
     │   ├── NativeRerankError    a /rerank reply without usable results
     │   └── ResultUnavailable    a finished media job whose result cannot be read or downloaded
     ├── LimitExceeded .......... a budget of the plugin's own ran out
-    │   └── BudgetExceeded       one invocation's (or download's) time budget -> connection error
-    │       └── JobTimeout       a media job still running when the budget ran out (it may still be billed)
+    │   ├── BudgetExceeded       one invocation's (or download's) time budget -> connection error
+    │   │   └── JobTimeout       a media job still running when the budget ran out (it may still be billed)
+    │   └── JobUnconfirmed       a media job submit whose answer was lost (never sent again) -> connection error
     └── InstallError ........... the plugin's own files are damaged -> server unavailable
         └── EncodingFileError    the bundled tokenizer does not match its hash
 
@@ -178,9 +179,7 @@ class PredictionFailed(UpstreamError):
     the reason, else 503 when AtlasCloud gave up on it (timeout, cancelled), else 400: the job was
     refused for what it was asked to do, and the same request would fail (and be billed) again."""
 
-    def __init__(
-        self, code: object, message: str, request_id: str | None = None, job_status: str = "failed"
-    ) -> None:
+    def __init__(self, code: object, message: str, request_id: str | None = None, job_status: str = "failed") -> None:
         super().__init__(code, message, request_id)
         self.job_status = job_status
 
@@ -211,6 +210,10 @@ class NativeRerankError(ReplyError):
 class ResultUnavailable(ReplyError):
     """A media job finished, but its result cannot be read or downloaded (an expired URL, no output)."""
 
+    def __init__(self, message: str, expired: bool = False) -> None:
+        super().__init__(message)
+        self.expired = expired  # the temporary URL is gone: a fresh poll may give another
+
 
 class LimitExceeded(PluginError):
     """A budget of the plugin's own ran out."""
@@ -222,6 +225,11 @@ class BudgetExceeded(LimitExceeded):
 
 class JobTimeout(BudgetExceeded):
     """A submitted media job was still running when the invocation's budget ran out."""
+
+
+class JobUnconfirmed(LimitExceeded):
+    """The answer to a media job submit was lost (read timeout, dropped connection): the job may
+    exist and be billed, so it is never sent again."""
 
 
 class InstallError(PluginError):

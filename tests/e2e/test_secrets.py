@@ -15,6 +15,19 @@ from testkit.plugin_driver import PluginProcess, SessionResult, action_request, 
 
 MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 HELLO = [{"role": "user", "content": "hello"}]
+# A gateway's key: no `apikey-` prefix, short, with punctuation, so no key-shaped pattern hides it:
+# only the configured key itself, passed to the choke point with the connection, is redacted.
+GATEWAY_KEY = "gw.Key!42"
+
+
+@pytest.fixture(params=["atlascloud-key", "gateway-key"])
+def creds(request, sim):
+    """Every test here runs with AtlasCloud's key shape and with a gateway key of another shape."""
+    original = sim.state.api_key
+    if request.param == "gateway-key":
+        sim.state.api_key = GATEWAY_KEY
+    yield {"api_key": sim.state.api_key, "endpoint_url": sim.base_url}
+    sim.state.api_key = original
 
 
 def echo(key: str) -> str:
@@ -27,6 +40,8 @@ def assert_nowhere(plugin: PluginProcess, result: SessionResult, key: str) -> No
     assert key not in everything
     assert key[:16] not in everything, "not even a prefix of the key"
     assert "***" in result.message, "the echoed key was replaced, and the rest of the message kept"
+    # The connection reached the choke point: the endpoint is named, not AtlasCloud.
+    assert "AtlasCloud answered" not in result.message and "AtlasCloud reported" not in result.message
 
 
 @pytest.mark.parametrize("stream", [True, False])

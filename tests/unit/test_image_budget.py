@@ -16,13 +16,6 @@ from provider.errors.tree import ImageError
 
 ROOT = Path(__file__).resolve().parents[2]
 
-try:  # real OS threads even if another test has monkey-patched `threading`
-    from gevent.monkey import get_original
-
-    NativeThread = get_original("threading", "Thread")
-except ImportError:  # pragma: no cover
-    from threading import Thread as NativeThread
-
 
 def test_reservations_add_up_and_are_given_back():
     budget = MemoryBudget(100, wait_s=0)
@@ -61,28 +54,81 @@ def test_waiting_is_bounded_and_leaves_the_queue_usable():
     assert budget.used == 0
 
 
-def _in_thread(budget: MemoryBudget, cost: int, hold_s: float, log: list) -> NativeThread:
-    def work() -> None:
-        with budget.reserve(cost):
-            log.append(("start", cost, budget.used))
-            time.sleep(hold_s)
-            log.append(("end", cost))
+try:  # OS threads and their primitives even if another test module has imported dify_plugin (gevent)
+    from gevent.monkey import get_original
 
-    thread = NativeThread(target=work)
-    thread.start()
-    return thread
+    native_lock = get_original("_thread", "allocate_lock")
+    start_native_thread = get_original("_thread", "start_new_thread")
+    native_sleep = get_original("time", "sleep")
+except ImportError:  # pragma: no cover
+    from _thread import allocate_lock as native_lock
+    from _thread import start_new_thread as start_native_thread
+    from time import sleep as native_sleep
+
+STEP_S = 5.0  # the longest any step may take before the test fails (never reached when it passes)
+
+
+class Gate:
+    """A one-way signal between OS threads, on a native lock (held = closed)."""
+
+    def __init__(self) -> None:
+        self._lock = native_lock()
+        self._lock.acquire()
+
+    def open(self) -> None:
+        if self._lock.locked():
+            self._lock.release()
+
+    def is_open(self) -> bool:
+        return not self._lock.locked()
+
+    def wait(self, seconds: float) -> bool:
+        if self._lock.acquire(timeout=seconds):
+            self._lock.release()
+            return True
+        return False
+
+
+def _reserver(budget: MemoryBudget, cost: int, log: list, release: Gate) -> Gate:
+    """An OS thread (never a greenlet, never keeping pytest alive) that reserves `cost`, logs,
+    and holds it until `release` opens; the gate it returns opens when it has ended."""
+    done = Gate()
+
+    def work() -> None:
+        try:
+            with budget.reserve(cost):
+                log.append(("start", cost, budget.used))
+                release.wait(STEP_S)
+                log.append(("end", cost))
+        finally:
+            done.open()
+
+    start_native_thread(work, ())
+    return done
+
+
+def _until(condition, what: str) -> None:
+    deadline = time.monotonic() + STEP_S
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        native_sleep(0.001)
 
 
 def test_real_threads_wait_for_room_first_come_first_served():
-    budget = MemoryBudget(100, wait_s=20, poll_s=0.005)
+    budget = MemoryBudget(100, wait_s=STEP_S, poll_s=0.001, sleep=native_sleep)
     log: list = []
-    first = _in_thread(budget, 70, 0.3, log)
-    time.sleep(0.05)
-    big = _in_thread(budget, 60, 0.05, log)  # does not fit beside the first: waits
-    time.sleep(0.05)
-    small = _in_thread(budget, 20, 0.05, log)  # would fit now, but must not overtake `big`
-    for thread in (first, big, small):
-        thread.join(20)
+    hold_first, hold_rest = Gate(), Gate()
+    hold_rest.open()  # the later ones end as soon as they start
+    first = _reserver(budget, 70, log, hold_first)
+    _until(lambda: budget.used == 70, "the first reservation is held")
+    big = _reserver(budget, 60, log, hold_rest)  # does not fit beside the first: waits
+    _until(lambda: budget.waiting == 1, "the big one waits")
+    small = _reserver(budget, 20, log, hold_rest)  # would fit now, but must not overtake `big`
+    _until(lambda: budget.waiting == 2, "the small one waits behind it")
+    assert [entry[1] for entry in log if entry[0] == "start"] == [70], "nobody overtook while the first held"
+    hold_first.open()
+    for ended in (first, big, small):
+        assert ended.wait(STEP_S), "every reservation ends"
     starts = [entry[1] for entry in log if entry[0] == "start"]
     assert starts == [70, 60, 20]
     assert log.index(("end", 70)) < log.index(("start", 60, 60))

@@ -14,6 +14,7 @@ _LABELS = {
     "max_output": "max output",
     "input_price": "input price",
     "output_price": "output price",
+    "cached_input_price": "cached input price",
     "vision": "vision",
     "features": "features",
 }
@@ -22,12 +23,14 @@ _UNITS = {
     "max_output": " tokens",
     "input_price": " USD per 1M tokens",
     "output_price": " USD per 1M tokens",
+    "cached_input_price": " USD per 1M tokens",
 }
 _LISTING_FIELDS = {
     "context_size": "context_length",
     "max_output": "max_output_length",
     "input_price": "pricing.prompt",
     "output_price": "pricing.completion",
+    "cached_input_price": "pricing.input_cache_read",
     "vision": "input_modalities",
     "features": "supported_features",
 }
@@ -76,7 +79,9 @@ def _number_changes(model: CuratedModel, listed: ListedModel, report: Report) ->
             report.missing_fields.append((model.id, name))
             continue
         old = getattr(model, name)
-        if name.endswith("_price"):
+        if old is None:  # a price the catalog has no line for: added by hand, with its source
+            report.changes.append(Change(model.id, name, "none", plain_decimal(new)))
+        elif name.endswith("_price"):
             if Decimal(old) != new:
                 report.changes.append(Change(model.id, name, old, plain_decimal(new), new))
         elif old != new:

@@ -17,8 +17,11 @@ import yaml
 CURATED_PATH = Path(__file__).resolve().parent / "curated.yaml"
 
 # The fields AtlasCloud's /v1/models publishes and the sync may rewrite.
-SYNCED_FIELDS = ("context_size", "max_output", "input_price", "output_price")
+SYNCED_FIELDS = ("context_size", "max_output", "input_price", "output_price", "cached_input_price")
 KNOWN_FEATURES = frozenset({"tools", "reasoning", "json_mode", "structured_outputs"})
+# How a model's reasoning arrives (models/llm/think.py): a separate field, inline <think> tags, or
+# a chat template that opens <think> in the prompt.
+REASONING_FORMATS = ("field", "inline", "template")
 
 
 class CatalogError(ValueError):
@@ -33,11 +36,13 @@ class CuratedModel:
     max_output: int
     input_price: str  # USD per 1M tokens, as written in the file
     output_price: str
+    cached_input_price: str | None  # a prompt token read from the prompt cache; None: no such price
     vision: bool
     features: tuple[str, ...]
     pinned_features: tuple[str, ...]
     thinking_switch: bool
     reasoning_effort: bool
+    reasoning_format: str
     image_tokens: dict[str, Any] | None
 
 
@@ -90,6 +95,10 @@ def _model(entry: dict[str, Any], image_rules: dict[str, dict[str, Any]]) -> Cur
         raise CatalogError(f"{model_id}: a vision model needs an image_tokens rule, and only a vision model has one")
     if rule_name is not None and rule_name not in image_rules:
         raise CatalogError(f"{model_id}: image_tokens {rule_name!r} is not one of {sorted(image_rules)}")
+    reasoning_format = entry.get("reasoning_format", "field")
+    if reasoning_format not in REASONING_FORMATS:
+        raise CatalogError(f"{model_id}: reasoning_format {reasoning_format!r} is not one of {list(REASONING_FORMATS)}")
+    cached = entry.get("cached_input_price")
     return CuratedModel(
         id=model_id,
         name=str(entry["name"]),
@@ -97,11 +106,13 @@ def _model(entry: dict[str, Any], image_rules: dict[str, dict[str, Any]]) -> Cur
         max_output=_positive_int(model_id, "max_output", entry.get("max_output")),
         input_price=_price(model_id, "input_price", entry.get("input_price")),
         output_price=_price(model_id, "output_price", entry.get("output_price")),
+        cached_input_price=None if cached is None else _price(model_id, "cached_input_price", cached),
         vision=vision,
         features=features,
         pinned_features=pinned,
         thinking_switch=bool(entry.get("thinking_switch")),
         reasoning_effort=bool(entry.get("reasoning_effort")),
+        reasoning_format=reasoning_format,
         image_tokens=dict(image_rules[rule_name]) if rule_name else None,
     )
 
@@ -186,5 +197,5 @@ def _check_rewrite(text: str, updates: dict[str, dict[str, int | Decimal]]) -> N
             raise CatalogError(f"{model_id} is not a curated model; add it by hand")
         for field, value in changes.items():
             written = getattr(models[model_id], field)
-            if (Decimal(written) if field.endswith("_price") else written) != value:
+            if written is None or (Decimal(written) if field.endswith("_price") else written) != value:
                 raise CatalogError(f"could not rewrite {field} of {model_id} in the curated file; edit it by hand")

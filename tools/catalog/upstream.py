@@ -41,6 +41,7 @@ class ListedModel:
     features: frozenset[str] | None
     input_price: Decimal | None  # USD per 1M tokens, exact
     output_price: Decimal | None
+    cached_input_price: Decimal | None = None  # pricing.input_cache_read
 
     @property
     def vision(self) -> bool | None:
@@ -121,6 +122,7 @@ def _entry(entry: dict[str, Any]) -> ListedModel:
         features=None if features is None else frozenset(features),
         input_price=per_million(pricing.get("prompt")),
         output_price=per_million(pricing.get("completion")),
+        cached_input_price=per_million(pricing.get("input_cache_read")),
     )
 
 

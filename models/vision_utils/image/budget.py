@@ -22,7 +22,7 @@ import itertools
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 
@@ -45,10 +45,17 @@ MMAP_THRESHOLD_BYTES = 1024 * 1024
 
 
 class MemoryBudget:
-    def __init__(self, capacity: int, wait_s: float = DEFAULT_WAIT_S, poll_s: float = POLL_S) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        wait_s: float = DEFAULT_WAIT_S,
+        poll_s: float = POLL_S,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
         self.capacity = capacity
         self.wait_s = wait_s
         self.poll_s = poll_s
+        self._sleep = sleep  # None: time.sleep as it is at call time (gevent's once patched)
         self._lock = _native_lock()
         self._used = 0
         self._queue: deque[int] = deque()
@@ -58,6 +65,12 @@ class MemoryBudget:
     @property
     def used(self) -> int:
         return self._used
+
+    @property
+    def waiting(self) -> int:
+        """Reservations queued and not yet taken."""
+        with self._lock:
+            return len(self._queue)
 
     def _try_take(self, ticket: int, cost: int) -> bool:
         with self._lock:
@@ -96,7 +109,7 @@ class MemoryBudget:
                         f"the plugin is busy converting other images (waited {self.wait_s:.0f} s for "
                         f"{cost / 2**20:.0f} MB of its {self.capacity / 2**20:.0f} MB image memory); try again shortly"
                     )
-                time.sleep(self.poll_s)
+                (self._sleep or time.sleep)(self.poll_s)
         finally:
             self._leave_queue(ticket)  # a no-op once taken; frees the head of the line on timeout or kill
         try:
