@@ -31,6 +31,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
+from provider import media_schema
 from provider.client import Client
 from provider.connection import USER_AGENT, Connection, open_client
 from provider.deadline import MIN_ATTEMPT_S, Deadline, never_sent, with_retries
@@ -38,6 +39,7 @@ from provider.errors.tree import (
     BudgetExceeded,
     JobTimeout,
     JobUnconfirmed,
+    NotServed,
     ReplyError,
     ResultUnavailable,
     StatusError,
@@ -177,6 +179,31 @@ class MediaClient:
             + ("It may still finish and be billed; it was not submitted again. " if job_id else "")
             + "Send shorter input, or retry later."
         )
+
+    # --- the model's published schema (public: fetched without the key) ----------------------
+    def check(self, model: str, params: dict[str, Any]) -> None:
+        """Refuse, before anything is billed, a job the model's published schema refuses."""
+        media_schema.check_job(self._downloader, self.base, model, params, self.deadline)
+
+    def listed(self, model: str) -> media_schema.ListedModel | None:
+        """The model as the endpoint lists it; None when the endpoint has no list. NotServed when
+        it has one without this model."""
+        listed = media_schema.listed_models(self._downloader, self.base, self.deadline)
+        if listed is None:
+            return None
+        if model not in listed:
+            media_schema.model_schema(self._downloader, self.base, model, self.deadline)  # raises NotServed
+        return listed.get(model)
+
+    def require(self, model: str, kind: str) -> None:
+        """NotServed unless the endpoint lists the model as one of `kind` (AtlasCloud's `type`:
+        Audio, Image, Video); nothing to check on an endpoint without a list."""
+        listed = self.listed(model)
+        if listed is not None and listed.kind and listed.kind.lower() != kind.lower():
+            raise NotServed(f"AtlasCloud lists '{model}' as a {listed.kind} model, not a {kind} model; pick another.")
+
+    def choices(self, model: str, parameter: str) -> list[str]:
+        return media_schema.parameter_choices(self._downloader, self.base, model, parameter, self.deadline)
 
     # --- files ------------------------------------------------------------------------
     def upload(self, file: IO[bytes], filename: str, content_type: str) -> str:

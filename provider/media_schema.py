@@ -178,3 +178,15 @@ def check_job(client: Client, media_base: str, model: str, params: Mapping[str, 
             f"The model '{model}' would refuse this job: {'; '.join(found[:5])}. Nothing was submitted; "
             "check the model's settings."
         )
+
+
+def parameter_choices(client: Client, media_base: str, model: str, name: str, deadline: Deadline) -> list[str]:
+    """The values the model's schema allows for one parameter (a voice list, say); empty when
+    the schema names none or cannot be had."""
+    try:
+        schema = model_schema(client, media_base, model, deadline)
+    except NotServed:
+        return []
+    rule = ((schema or {}).get("properties") or {}).get(name)
+    choices = rule.get("enum") if isinstance(rule, Mapping) else None
+    return [str(choice) for choice in choices if isinstance(choice, str | int)] if isinstance(choices, list) else []

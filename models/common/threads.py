@@ -9,8 +9,10 @@ which gevent turns into cooperative greenlets.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
 from typing import Any
 
 try:
@@ -30,3 +32,26 @@ def fan_out[T, R](work: Callable[[T], R], items: Sequence[T], max_workers: int) 
     The first failure is raised once every started call has ended."""
     with ThreadPoolExecutor(max_workers=min(max_workers, max(len(items), 1))) as pool:
         return list(pool.map(work, items))
+
+
+def fan_out_in_order[T, R](work: Callable[[T], R], items: Sequence[T], max_workers: int) -> Iterator[R]:
+    """`work(item)` for every item, at most `max_workers` at once, yielded in the items' order as
+    soon as each is ready (a stream can start before the last call ends).
+
+    An item is started only when fewer than `max_workers` results are pending, so at most
+    `max_workers` results are held at a time. A failure is raised when its turn comes; items not
+    started by then are never started (nor when the consumer stops early). Calls already running
+    finish in the background: their work (a billed job, say) cannot be taken back."""
+    pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(items))))
+    pending: deque[Future[R]] = deque()
+    upcoming = iter(items)
+    try:
+        for item in islice(upcoming, max_workers):
+            pending.append(pool.submit(work, item))
+        while pending:
+            result = pending.popleft().result()
+            for item in islice(upcoming, 1):
+                pending.append(pool.submit(work, item))
+            yield result
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)

@@ -24,7 +24,7 @@ from models.text_embedding.batching import (
     plan_batches,
     split_into_pieces,
 )
-from models.text_embedding.embed import embed_all, embed_batch
+from models.text_embedding.embed import embed_all
 from models.text_embedding.reply import check_reply_fits, compact
 from models.text_embedding.settings import customizable_embedding_schema, embedding_settings
 from models.vision_utils.tokens.text import count_text
@@ -82,7 +82,8 @@ class AtlasCloudTextEmbeddingModel(AtlasCloudModel, TextEmbeddingModel):
             settings = embedding_settings(credentials)
             connection = connection_from_credentials(credentials)
             deadline = Deadline.start(VALIDATION_BUDGET_S, connection.label)
-            embed_batch(open_client(connection), model, [Piece(0, "ping", 1)], settings.dimensions, deadline)
+            # The very request and checks of every call, the form's dimensions included.
+            embed_all(open_client(connection), model, [[Piece(0, "ping", 1)]], settings.dimensions, deadline)
         except Exception as error:
             if is_not_found(error):
                 error = NotServed(not_served(model, to_invoke_error(error, connection)))

@@ -18,6 +18,9 @@ def main() -> None:
     parser.add_argument("--dims", type=int, default=256)
     parser.add_argument("--stream-deltas", type=int, default=0, help="every streamed answer: N one-word deltas")
     parser.add_argument("--delta-gap-ms", type=float, default=0.0, help="pause between streamed deltas")
+    parser.add_argument("--dialect", default="reasoning_content", help="how reasoning is sent (behaviour.py)")
+    parser.add_argument("--usage-dialect", default="openai", help="how cached tokens are reported (behaviour.py)")
+    parser.add_argument("--prompt-cache", action="store_true", help="report a repeated system prompt as cached")
     options = parser.parse_args()
     simulator = Simulator().start()
     simulator.state.embeddings_enabled = options.embeddings
@@ -26,6 +29,9 @@ def main() -> None:
     simulator.state.embedding.shuffle = False
     simulator.state.stream_deltas = options.stream_deltas
     simulator.state.delta_gap_s = options.delta_gap_ms / 1000
+    simulator.state.variants.reply_dialect = options.dialect
+    simulator.state.variants.usage_dialect = options.usage_dialect
+    simulator.state.variants.prompt_cache = options.prompt_cache
     print(f"{simulator.base_url} {simulator.state.api_key}", flush=True)
     try:
         threading.Event().wait()

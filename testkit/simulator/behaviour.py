@@ -13,6 +13,26 @@ from testkit.simulator import ranker
 from testkit.simulator.catalog import SimModel
 from testkit.simulator.inspect import image_urls, inspect_image, inspect_images
 
+# How a server sends reasoning: a field (two names), inline <think> tags, after a <think> that the
+# chat template opened in the prompt (only a lone </think> in the reply), or not at all (plain).
+REPLY_DIALECTS = ("reasoning_content", "reasoning", "inline", "template", "plain")
+# How a server reports cached prompt tokens: OpenAI's prompt_tokens_details, or DeepSeek's hit/miss.
+USAGE_DIALECTS = ("openai", "deepseek")
+CACHE_BLOCK_TOKENS = 64  # DeepSeek's prompt cache works in 64-token units
+
+
+@dataclass
+class Variants:
+    """Switchable server behaviours beyond AtlasCloud's default (tests and benchmarks set them)."""
+
+    reply_dialect: str = "reasoning_content"
+    usage_dialect: str = "openai"
+    # Remember each model's system prompts and report a repeated one as cached prompt tokens.
+    prompt_cache: bool = False
+    seen_prompts: set[tuple[str, str]] = field(default_factory=set)
+    models_delay_s: float = 0.0  # before GET /v1/models answers
+    models_body: bytes | None = None  # sent by GET /v1/models instead of the roster
+
 
 @dataclass
 class Reply:
@@ -23,6 +43,32 @@ class Reply:
     finish_reason: str = "stop"
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+
+
+def cached_tokens(body: dict[str, Any], model: SimModel, variants: Variants) -> int:
+    """A system prompt seen before on this model is read from the cache, in whole 64-token blocks
+    (about 4 characters a token, as `prompt_tokens` counts)."""
+    messages = body.get("messages") or []
+    if not variants.prompt_cache or not messages or messages[0].get("role") != "system":
+        return 0
+    key = (model.id, _text_of(messages[0].get("content")))
+    if key not in variants.seen_prompts:
+        variants.seen_prompts.add(key)
+        return 0
+    return len(key[1]) // 4 // CACHE_BLOCK_TOKENS * CACHE_BLOCK_TOKENS
+
+
+def shaped(reply: Reply, dialect: str) -> tuple[str | None, str, str]:
+    """(reasoning field name or None, that field's text, content) as a server of `dialect` sends `reply`."""
+    if not reply.reasoning or dialect == "plain":
+        return None, "", reply.content
+    if dialect in ("reasoning_content", "reasoning"):
+        return dialect, reply.reasoning, reply.content
+    if dialect == "inline":
+        return None, "", f"<think>\n{reply.reasoning}\n</think>\n\n{reply.content}"
+    return None, "", f"{reply.reasoning}\n</think>\n\n{reply.content}"  # template
 
 
 def _text_of(content: Any) -> str:
@@ -128,6 +174,7 @@ def _apply_max_tokens(reply: Reply, max_tokens: Any) -> None:
     reasoning_words = reply.reasoning.split()
     content_words = reply.content.split(" ") if reply.content else []
     reply.completion_tokens = len(reasoning_words) + len(content_words) + 10 * len(reply.tool_calls)
+    reply.reasoning_tokens = len(reasoning_words)
     if isinstance(max_tokens, int) and reply.completion_tokens > max_tokens:
         budget = max(0, max_tokens - len(reasoning_words))
         reply.reasoning = " ".join(reasoning_words[:max_tokens])
@@ -136,20 +183,32 @@ def _apply_max_tokens(reply: Reply, max_tokens: Any) -> None:
         reply.tool_calls = [(cid, name, args[: len(args) // 2]) for cid, name, args in reply.tool_calls]
         reply.finish_reason = "length"
         reply.completion_tokens = max_tokens
+        reply.reasoning_tokens = min(len(reasoning_words), max_tokens)
 
 
-def _usage(reply: Reply) -> dict[str, Any]:
-    return {
+def _usage(reply: Reply, dialect: str = "openai") -> dict[str, Any]:
+    usage: dict[str, Any] = {
         "prompt_tokens": reply.prompt_tokens,
         "completion_tokens": reply.completion_tokens,
         "total_tokens": reply.prompt_tokens + reply.completion_tokens,
     }
+    if dialect == "deepseek":
+        usage["prompt_cache_hit_tokens"] = reply.cached_tokens
+        usage["prompt_cache_miss_tokens"] = reply.prompt_tokens - reply.cached_tokens
+    else:
+        usage["prompt_tokens_details"] = {"cached_tokens": reply.cached_tokens}
+    usage["completion_tokens_details"] = {"reasoning_tokens": reply.reasoning_tokens}
+    return usage
 
 
-def completion(body: dict[str, Any], reply: Reply, send_usage: bool) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": reply.content}
-    if reply.reasoning:
-        message["reasoning_content"] = reply.reasoning
+def completion(
+    body: dict[str, Any], reply: Reply, send_usage: bool, variants: Variants | None = None
+) -> dict[str, Any]:
+    variants = variants or Variants()
+    field_name, reasoning, content = shaped(reply, variants.reply_dialect)
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if field_name:
+        message[field_name] = reasoning
     if reply.tool_calls:
         message["tool_calls"] = [
             {"id": cid, "type": "function", "function": {"name": name, "arguments": args}}
@@ -163,7 +222,7 @@ def completion(body: dict[str, Any], reply: Reply, send_usage: bool) -> dict[str
         "choices": [{"index": 0, "message": message, "finish_reason": reply.finish_reason}],
     }
     if send_usage:
-        result["usage"] = _usage(reply)
+        result["usage"] = _usage(reply, variants.usage_dialect)
     return result
 
 
@@ -172,8 +231,14 @@ def _pieces(text: str, size: int) -> list[str]:
 
 
 def stream_events(
-    body: dict[str, Any], reply: Reply, include_usage: bool, piece_chars: int = 9
+    body: dict[str, Any],
+    reply: Reply,
+    include_usage: bool,
+    piece_chars: int = 9,
+    variants: Variants | None = None,
 ) -> Iterator[dict[str, Any]]:
+    variants = variants or Variants()
+    field_name, reasoning, content = shaped(reply, variants.reply_dialect)
     base = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion.chunk",
@@ -185,9 +250,9 @@ def stream_events(
         return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
     yield chunk({"role": "assistant", "content": ""})
-    for piece in _pieces(reply.reasoning, 7):
-        yield chunk({"reasoning_content": piece})
-    for piece in _pieces(reply.content, piece_chars):
+    for piece in _pieces(reasoning, 7):
+        yield chunk({field_name or "reasoning_content": piece})
+    for piece in _pieces(content, piece_chars):
         yield chunk({"content": piece})
     # Parallel calls interleave: headers first (id + name), then argument halves in turn.
     for index, (cid, name, _) in enumerate(reply.tool_calls):
@@ -210,4 +275,4 @@ def stream_events(
                 yield chunk({"tool_calls": [{"index": index, "function": {"arguments": pieces[part]}}]})
     yield chunk({}, reply.finish_reason)
     if include_usage:
-        yield {**base, "choices": [], "usage": _usage(reply)}
+        yield {**base, "choices": [], "usage": _usage(reply, variants.usage_dialect)}

@@ -64,6 +64,7 @@ class EmbeddingConfig:
     shuffle: bool = True  # answer rows out of order, as some servers do
     floats_only: bool = False  # ignore encoding_format=base64
     ignore_dimensions: bool = False  # answer `dims` whatever the request asks for
+    refuse_dimensions: bool = False  # a model without Matryoshka output: `dimensions` is a 400
     longest_values: bool = False  # values whose JSON form is the longest a float32 can need
     latency_s: float = 0.0  # per request, counted as in flight
     broken: str = ""  # "", "nan", "short_dim", "missing_row"
@@ -108,6 +109,8 @@ def _answer(body: dict[str, Any], config: EmbeddingConfig, send_usage: bool) -> 
         return 400, {"msg": "input must be a string or a non-empty array of strings"}
     if len(inputs) > MAX_INPUTS:
         return 400, {"msg": f"too many inputs: {len(inputs)} > {MAX_INPUTS}"}
+    if config.refuse_dimensions and "dimensions" in body:
+        return 400, {"msg": "this model does not support the 'dimensions' parameter"}
     counts = [server_tokens(text) for text in inputs]
     if max(counts) > config.max_input_tokens:
         return 400, {"msg": f"input too long: {max(counts)} tokens > {config.max_input_tokens}"}

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -30,7 +31,7 @@ DEFAULT_KEY = "apikey-simulator-0123456789abcdef"
 class Fault:
     """What to do instead of a normal answer, for the next `times` matching requests."""
 
-    kind: str  # "status" | "drop" | "stream_error" | "no_finish" | "hang"
+    kind: str  # "status" | "drop" | "stream_error" | "no_finish" | "hang" | "trickle"
     status: int = 500
     message: str = "simulated failure"
     times: int = 1
@@ -61,6 +62,7 @@ class SimState:
     delta_gap_s: float = 0.0
     embedding: embeddings.EmbeddingConfig = field(default_factory=embeddings.EmbeddingConfig)
     ranker: ranker.RankerConfig = field(default_factory=ranker.RankerConfig)
+    variants: behaviour.Variants = field(default_factory=behaviour.Variants)
     # Stand-in for Dify's file server: name -> (bytes, content type) or a redirect target.
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     redirects: dict[str, str] = field(default_factory=dict)
@@ -118,6 +120,7 @@ class Simulator:
             self.state.delta_gap_s = 0.0
             self.state.embedding = embeddings.EmbeddingConfig()
             self.state.ranker = ranker.RankerConfig()
+            self.state.variants = behaviour.Variants()
             self.state.files.clear()
             self.state.redirects.clear()
 
@@ -144,6 +147,13 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.send_header("X-Request-ID", self.request_id)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _send_raw(self, body: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
@@ -179,6 +189,9 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
             self.request_id = uuid.uuid4().hex
             self._record(None)
             if self.path == "/v1/models" and state.models_listed:
+                time.sleep(state.variants.models_delay_s)
+                if state.variants.models_body is not None:
+                    return self._send_raw(state.variants.models_body)
                 data = [model.listing() for model in state.models.values()]
                 return self._send_json(200, {"code": 200, "msg": "success", "data": data})
             if self.path == "/public/v1/balance":
@@ -253,6 +266,8 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
                 return self._envelope(fault.status, fault.message)
             if fault and fault.kind == "hang":
                 time.sleep(fault.status)  # seconds, then answer normally
+            if fault and fault.kind == "trickle":
+                return self._trickle(fault.status)
             if not isinstance(body, dict):
                 return self._envelope(400, "request body is not valid JSON")
             if self.path == "/v1/chat/completions":
@@ -269,6 +284,20 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
                 return self._send_json(200, payload)
             return self._envelope(404, f"no route for {self.path}")
 
+        def _trickle(self, seconds: int) -> None:
+            """A gateway that keeps a blocking reply alive with a space every 0.2 s (JSON allows
+            leading whitespace) for `seconds`, then sends nothing more."""
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            end = time.monotonic() + seconds
+            with contextlib.suppress(OSError):  # the plugin hangs up when its budget is spent
+                while time.monotonic() < end:
+                    self.wfile.write(b"1\r\n \r\n")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+
         def _chat(self, body: dict[str, Any], fault: Fault | None) -> None:
             model = state.models.get(str(body.get("model")))
             if model is None:
@@ -278,14 +307,17 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
                 return self._envelope(400, problem)
             time.sleep(state.chat_latency_s)
             reply = behaviour.plan_reply(body, model, state.ranker)
+            with state.lock:
+                reply.cached_tokens = behaviour.cached_tokens(body, model, state.variants)
             if not body.get("stream"):
-                return self._send_json(200, behaviour.completion(body, reply, state.send_usage))
+                return self._send_json(200, behaviour.completion(body, reply, state.send_usage, state.variants))
             include_usage = bool((body.get("stream_options") or {}).get("include_usage")) and state.send_usage
             if state.stream_deltas:
                 reply.content, reply.reasoning = "tok " * state.stream_deltas, ""
-                events = behaviour.stream_events(body, reply, include_usage, piece_chars=4)
+                events = behaviour.stream_events(body, reply, include_usage, piece_chars=4, variants=state.variants)
                 return self._stream(events, fault, gap_s=state.delta_gap_s)
-            self._stream(behaviour.stream_events(body, reply, include_usage), fault, gap_s=state.delta_gap_s)
+            events = behaviour.stream_events(body, reply, include_usage, variants=state.variants)
+            self._stream(events, fault, gap_s=state.delta_gap_s)
 
         def _stream(self, events: Iterator[dict[str, Any]], fault: Fault | None, gap_s: float = 0.0) -> None:
             self.send_response(200)

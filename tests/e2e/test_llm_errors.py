@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from testkit.plugin_driver import PluginProcess, llm_request
@@ -174,4 +176,17 @@ def test_a_stream_that_outlives_the_budget_is_cut_with_what_arrived_kept(sim, cr
         assert result.text().startswith("tok tok "), "the text that arrived in time was delivered"
         assert result.usage() is None
         sim.state.stream_deltas = 0
+        assert_still_serving(plugin, creds)
+
+
+def test_a_blocking_reply_kept_alive_byte_by_byte_still_ends_within_the_budget(sim, creds):
+    # A gateway that trickles keep-alive bytes never trips a read timeout: only the budget,
+    # checked between reads, ends the call before Dify's daemon kills it at 600 s.
+    with PluginProcess("local", extra_env={"ATLASCLOUD_TOTAL_TIMEOUT_S": "3"}) as plugin:
+        sim.inject("trickle", status=20, times=1)
+        started = time.monotonic()
+        result = plugin.request(llm_request(MODEL, creds, HELLO, stream=False), timeout=25)
+        assert result.error_type == "InvokeConnectionError" and "within 3 s" in result.message
+        assert time.monotonic() - started < 15, "ended by the budget, not by the trickle running out"
+        assert chat_paths(sim) == 1
         assert_still_serving(plugin, creds)

@@ -228,7 +228,9 @@ CASES = (
         name="closing_think_tag_only_stream",
         source="deepseek-ai/DeepSeek-R1#352 (the template opens <think> in the prompt, so output has only </think>); "
         "ikawrakow/ik_llama.cpp#690 (a `\\n</think>` delta mid-stream)",
-        note="Text before a lone </think> is reasoning that began in the prompt.",
+        note="Text before a lone </think> is reasoning that began in the prompt; the model declares that "
+        "its template opens <think>, so the plugin opens the block at the first token and streams.",
+        reasoning_format="template",
         sse=sse(
             *(
                 llamacpp(t)
@@ -244,6 +246,27 @@ CASES = (
             llamacpp("", "stop"),
         ),
         expect=Expect(reasoning=THOUGHT, answer=ANSWER),
+    ),
+    Case(
+        name="closing_think_tag_only_stream_undeclared",
+        source="deepseek-ai/DeepSeek-R1#352; ikawrakow/ik_llama.cpp#690 (as above)",
+        note="Not declared: nothing is held back to guess, so the reasoning streamed as answer text stays; "
+        "the lone </think> is taken out and what follows it is the answer (the log names the setting).",
+        sse=sse(
+            *(
+                llamacpp(t)
+                for t in (
+                    "The user greets",
+                    " me. I should greet",
+                    " them back.",
+                    "\n</think>",
+                    "\n\nHello! How can I",
+                    " help you today?",
+                )
+            ),
+            llamacpp("", "stop"),
+        ),
+        expect=Expect(answer=f"{THOUGHT}\n\n{ANSWER}"),
     ),
     Case(
         name="closing_think_tag_only_blocking",

@@ -7,6 +7,7 @@ from testkit.replay_server import ReplayServer
 from tests.replay.spec import Case
 
 MODEL = "moonshotai/kimi-k2.6"
+DECLARED_MODEL = "replay/self-hosted-r1"
 API_KEY = "apikey-replay-0000"
 PROMPT = [{"role": "user", "content": "What's the weather in Paris?"}]
 
@@ -31,5 +32,9 @@ def replay_case(plugin: PluginProcess, server: ReplayServer, case: Case, mode: s
     assert plugin.alive, f"the plugin process died before {case.name}: {plugin.stderr_tail()}"
     server.load(stream=case.reply("stream"), blocking=case.reply("blocking"))
     credentials = {"api_key": API_KEY, "endpoint_url": f"{server.base_url}/v1"}
-    request = llm_request(MODEL, credentials, PROMPT, tools=TOOLS, stream=mode == "stream")
+    model = MODEL
+    if case.reasoning_format is not None:  # a user-added model that declares its server's dialect
+        model = DECLARED_MODEL
+        credentials |= {"reasoning": "always", "reasoning_format": case.reasoning_format}
+    request = llm_request(model, credentials, PROMPT, tools=TOOLS, stream=mode == "stream")
     return plugin.request(request, timeout=90)

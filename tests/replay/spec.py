@@ -49,6 +49,9 @@ class Case:
     ending: str = "done"
     chunk_size: int | None = None
     note: str = ""
+    # How the server sends reasoning, declared as a user-added model's setting ("template": its chat
+    # template opens <think> in the prompt); None replays to a predefined model (reasoning in a field).
+    reasoning_format: str | None = None
 
     def modes(self) -> list[str]:
         return [mode for mode, body in (("stream", self.sse), ("blocking", self.json)) if body is not None]

@@ -18,8 +18,9 @@ TIMEOUT = httpx.Timeout(5.0)
 ZERO = Decimal(0)
 
 
-def usage_of(prompt: int, completion: int) -> LLMUsage:
-    """What the SDK's usage calculator returns, minus prices (the stream code only passes it on)."""
+def usage_of(prompt: int, completion: int, details: object = None) -> LLMUsage:
+    """What the SDK's usage calculator returns, minus prices (the stream code only passes it on);
+    `details` (the cached and reasoning parts) is priced by models/llm/cost.py, not here."""
     return LLMUsage(
         prompt_tokens=prompt,
         prompt_unit_price=ZERO,

@@ -16,8 +16,8 @@ from provider.errors.tree import ReplyError
 
 
 # --- inline <think> -------------------------------------------------------------------------
-def split_stream(*pieces: str, lookahead: float = 0) -> tuple[str, str]:
-    splitter = InlineThinkSplitter(lookahead)
+def split_stream(*pieces: str, opened: bool = False, whole: bool = False) -> tuple[str, str]:
+    splitter = InlineThinkSplitter(opened=opened, whole=whole)
     parts = [splitter.feed(p) for p in pieces] + [splitter.close()]
     return "".join(r for r, _ in parts), "".join(a for _, a in parts)
 
@@ -37,24 +37,25 @@ def test_an_unclosed_block_is_reasoning_cut_short():
     assert split_stream("<think>still thinking</thi") == ("still thinking</thi", "")
 
 
-def test_a_lone_closing_tag_within_the_lookahead_ends_reasoning_opened_in_the_prompt():
-    assert split_stream("The user greets me.", "\n</thi", "nk>\n\nHello!", lookahead=100) == (
-        "The user greets me.\n",
-        "\n\nHello!",
-    )
-    # Without a lookahead (a model not expected to reason) the text is the answer, streamed at once.
+# Issue 19: no lookahead any more. A template that opens <think> in the prompt is declared
+# (`opened`); a whole reply is split exactly; a stream never holds its answer back.
+def test_a_lone_closing_tag_ends_reasoning_opened_in_the_prompt_when_declared_or_in_a_whole_reply():
+    pieces = ("The user greets me.", "\n</thi", "nk>\n\nHello!")
+    assert split_stream(*pieces, opened=True) == ("The user greets me.\n", "\n\nHello!")
+    assert split_stream(*pieces, whole=True) == ("The user greets me.\n", "\n\nHello!")
+    # Undeclared and streamed, the text is the answer at once; only the tag is taken out.
     splitter = InlineThinkSplitter()
     assert splitter.feed("The user greets me.") == ("", "The user greets me.")
+    assert splitter.feed("\n</thi") == ("", "\n")  # a possible tag waits for the next piece, nothing more
+    assert splitter.feed("nk>\n\nHello!") == ("", "\n\nHello!")
+    assert splitter.lone_close
 
 
-def test_held_text_is_released_as_answer_past_the_lookahead_or_at_the_end():
-    splitter = InlineThinkSplitter(lookahead=10)
-    assert splitter.feed("short") == ("", "")
-    assert splitter.feed(" and more") == ("", "short and more")
-    assert splitter.feed(" then </think> later") == ("", " then </think> later")
-    held = InlineThinkSplitter(lookahead=100)
+def test_a_whole_reply_without_a_closing_tag_is_the_answer_and_a_declared_one_is_reasoning():
+    held = InlineThinkSplitter(whole=True)
     assert held.feed("brief answer") == ("", "")
     assert held.close() == ("", "brief answer")
+    assert split_stream("still thinking", opened=True) == ("still thinking", "")
 
 
 def test_text_that_only_looks_like_a_tag_start_is_released():

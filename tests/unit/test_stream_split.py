@@ -1,10 +1,10 @@
-"""Chunk boundaries: think tags are never cut, and content is held only for models expected to reason."""
+"""Chunk boundaries: think tags are never cut, and no content is held back to guess a reasoning dialect."""
 
 from __future__ import annotations
 
-from models.llm.answer import THINK_CLOSE, THINK_OPEN
+from models.llm.answer import THINK_CLOSE, THINK_OPEN, ThinkOptions
 from models.llm.dialect import Piece
-from models.llm.stream import REASONING_LOOKAHEAD_CHARS, split_text, stream_to_chunks
+from models.llm.stream import split_text, stream_to_chunks
 from tests.unit.fakes import usage_of
 
 
@@ -23,22 +23,36 @@ def test_a_tag_that_ends_exactly_at_the_limit_stays_in_its_chunk():
     assert split_text("ab" + THINK_CLOSE, 11) == ["ab" + THINK_CLOSE]
 
 
-def contents(batches: list[list[Piece]], lookahead: float | None = None) -> list[str]:
-    extra = {} if lookahead is None else {"lookahead": lookahead}
-    chunks = stream_to_chunks("m", batches, usage_of, lambda text: (1, 1), **extra)
+def contents(batches: list[list[Piece]], think: ThinkOptions | None = None) -> list[str]:
+    chunks = stream_to_chunks("m", batches, usage_of, lambda text: (1, 1), think)
     return [c.delta.message.content for c in chunks]
 
 
 def test_a_model_not_expected_to_reason_streams_every_batch_as_it_comes_even_one_character():
     batches = [[Piece(content="H")], [Piece(content="i")], [Piece(finish_reason="stop")]]
     assert contents(batches) == ["H", "i", ""]
-    assert contents(batches, lookahead=0) == ["H", "i", ""]
+    assert contents(batches, ThinkOptions(opened=False)) == ["H", "i", ""]
 
 
-def test_a_model_expected_to_reason_holds_content_until_its_lone_closing_tag():
+# Issue 19 replaced the 32k-character lookahead (which held a reasoning model's plain answer to the
+# end of short replies) with a declared fact: these two tests pin the new behaviour.
+def test_a_declared_template_model_opens_the_block_at_the_first_content_and_streams():
     batches = [[Piece(content="The user greets me.")], [Piece(content="</think>Hello")], [Piece(content="!")]]
-    assert contents(batches, lookahead=REASONING_LOOKAHEAD_CHARS) == [
-        "<think>\nThe user greets me.\n</think>Hello",
+    assert contents(batches, ThinkOptions(opened=True)) == [
+        "<think>\nThe user greets me.",
+        "\n</think>Hello",
         "!",
         "",
     ]
+
+
+def test_an_undeclared_lone_closing_tag_leaves_what_was_sent_and_ends_the_reasoning_there():
+    seen = []
+    batches = [[Piece(content="The user greets me.")], [Piece(content=" Hi back.</think>Hello")], [Piece(content="!")]]
+    assert contents(batches, ThinkOptions(on_lone_close=lambda: seen.append(1))) == [
+        "The user greets me.",  # streamed at once: nothing is held to guess
+        "Hello",  # the rest of the reasoning is not shown as answer, and no stray tag
+        "!",
+        "",
+    ]
+    assert seen == [1]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from models.llm.think import InlineThinkSplitter
 
 
-def split_stream(*pieces: str, lookahead: float = 0) -> tuple[str, str]:
-    splitter = InlineThinkSplitter(lookahead)
+def split_stream(*pieces: str, whole: bool = False) -> tuple[str, str]:
+    splitter = InlineThinkSplitter(whole=whole)
     parts = [splitter.feed(p) for p in pieces] + [splitter.close()]
     return "".join(r for r, _ in parts), "".join(a for _, a in parts)
 
@@ -18,21 +18,28 @@ def test_reasoning_is_released_as_soon_as_no_closing_tag_can_be_starting():
     assert splitter.feed("/think>A") == ("", "A")
 
 
-def test_without_lookahead_even_one_character_is_streamed_at_once():
+def test_even_one_character_is_streamed_at_once():
     assert InlineThinkSplitter().feed("A") == ("", "A")
 
 
-def test_held_text_is_released_once_it_is_longer_than_the_lookahead():
-    splitter = InlineThinkSplitter(lookahead=1)
-    assert splitter.feed("a") == ("", "")
-    assert splitter.feed("b") == ("", "ab")
-    splitter = InlineThinkSplitter(lookahead=5)
+# Issue 19 removed the lookahead these boundaries were about; what replaces it: a whole reply holds
+# everything to its end, a stream holds at most a possible `</think>` start.
+def test_a_whole_reply_releases_its_text_at_the_end_or_once_a_think_tag_makes_it_the_answer():
+    splitter = InlineThinkSplitter(whole=True)
     assert splitter.feed("abcde") == ("", "")
-    assert splitter.feed("f") == ("", "abcdef")
+    assert splitter.feed("f") == ("", "")
+    assert splitter.close() == ("", "abcdef")
+    splitter = InlineThinkSplitter(whole=True)
+    assert splitter.feed("use <think> tags") == ("", "use <think> tags")
+    assert splitter.feed(" and </think>") == ("", " and </think>")
 
 
-def test_text_released_past_the_lookahead_is_the_whole_answer_to_the_end():
-    assert split_stream("0123456789", "AB", lookahead=5) == ("", "0123456789AB")
+def test_a_stream_holds_only_what_could_be_the_start_of_a_closing_tag():
+    splitter = InlineThinkSplitter()
+    assert splitter.feed("0123456789<") == ("", "0123456789")
+    assert splitter.feed("b") == ("", "<b")
+    assert splitter.feed("a </") == ("", "a ")
+    assert splitter.close() == ("", "</")
 
 
 def test_a_bare_opening_tag_is_an_empty_block_not_an_answer():
@@ -42,7 +49,8 @@ def test_a_bare_opening_tag_is_an_empty_block_not_an_answer():
 
 def test_the_first_closing_tag_ends_the_block_and_later_ones_are_answer_text():
     assert split_stream("<think>a</think>b</think>c") == ("a", "b</think>c")
-    assert split_stream("plan</think>x</think>y", lookahead=100) == ("plan", "x</think>y")
+    assert split_stream("plan</think>x</think>y", whole=True) == ("plan", "x</think>y")
+    assert split_stream("plan</think>x</think>y") == ("plan", "x</think>y")
 
 
 def test_a_reply_that_is_only_the_start_of_a_tag_is_the_answer():
