@@ -54,6 +54,7 @@ POLL_CEILING = 5.0  # the longest wait between polls, as a multiple of the first
 # A result larger than this is not audio (or image) a Dify user asked for; it bounds memory.
 MAX_RESULT_BYTES = 50 * 1024 * 1024
 READ_CHUNK = 256 * 1024
+MAX_UNREADABLE_POLLS = 3
 # Statuses of an expired or withdrawn temporary URL.
 _EXPIRED = frozenset({403, 404, 410})
 
@@ -121,27 +122,38 @@ class MediaClient:
         """POST the job; its id. Sent once, unless no connection could be made at all."""
         url = f"{self.base}/model/{kind}"
         try:
-            reply = with_retries(self.deadline, lambda t: self._client.call(url, body, t), retryable=never_sent)
+            reply = with_retries(
+                self.deadline, lambda t: self._client.call(url, body, t), self._sleep, retryable=never_sent
+            )
         except BudgetExceeded:
             raise self._late(None) from None
         except (httpx.TransportError, ReplyError) as error:
             if never_sent(error):
                 raise
             raise JobUnconfirmed(
-                f"{self.connection.label} did not confirm the {self.what} job (the answer was lost: "
+                f"{self.connection.label} did not confirm the {self.what} job (its answer was lost or unreadable: "
                 f"{type(error).__name__}). The job may have been created and billed; the plugin did not send it "
                 "again. Check the request history in the AtlasCloud console before retrying."
             ) from None
         return job_id_of(reply)
 
     def wait(self, job_id: str) -> Prediction:
-        """Poll until the job is finished, backing off, within the deadline."""
+        """Poll until the job is finished, backing off, within the deadline. An unreadable poll
+        answer (a proxy's error page) is looked past MAX_UNREADABLE_POLLS - 1 times in a row."""
+        unreadable = 0
         for wait in self._poll.waits():
             left = self.deadline.remaining()
             if left < MIN_ATTEMPT_S:
                 raise self._late(job_id)
             self._sleep(min(wait, left - MIN_ATTEMPT_S))
-            prediction = self.poll(job_id)
+            try:
+                prediction = self.poll(job_id)
+            except ReplyError:
+                unreadable += 1
+                if unreadable >= MAX_UNREADABLE_POLLS:
+                    raise
+                continue
+            unreadable = 0
             if prediction.succeeded:
                 return prediction
             if prediction.failed:

@@ -12,6 +12,14 @@ process; `read_settings` is pure, for tests.
 | ATLASCLOUD_FETCH_TIMEOUT_S | 20 | models/vision_utils/download/fetch.py: one download, redirects included |
 | ATLASCLOUD_ALLOWED_FILE_HOSTS | (none) | models/vision_utils/download/: internal hosts downloads may reach |
 | ATLASCLOUD_POLL_INTERVAL_S | 1 | provider/media.py: the first wait between polls of a media job (it grows to 5x) |
+| ATLASCLOUD_DOCUMENT_MAX_PAGES | 500 | models/vision_utils/document/: pages read from one document |
+| ATLASCLOUD_DOCUMENT_MAX_CHARS | 400000 | models/vision_utils/document/: characters of text sent per document |
+| ATLASCLOUD_DOCUMENT_MAX_TOKENS | 120000 | models/vision_utils/document/: tokens (text and page images) per document |
+| ATLASCLOUD_DOCUMENT_REQUEST_MAX_CHARS | 1000000 | models/vision_utils/document/: characters of all documents in one request |
+| ATLASCLOUD_DOCUMENT_REQUEST_MAX_TOKENS | 200000 | models/vision_utils/document/: tokens of all documents in one request (never more than the model's context leaves) |
+| ATLASCLOUD_DOCUMENT_PAGE_IMAGES | 50 | models/vision_utils/document/: page images per request (vision models) |
+| ATLASCLOUD_DOCUMENT_READ_MEMORY_MB | 512 | models/vision_utils/document/: memory one document reader process may map |
+| ATLASCLOUD_DOCUMENT_READ_TIMEOUT_S | 60 | models/vision_utils/document/: time one document reader process may take |
 """
 
 from __future__ import annotations
@@ -34,6 +42,14 @@ class Settings:
     fetch_timeout_s: float = 20.0
     allowed_file_hosts: str = ""
     poll_interval_s: float = 1.0
+    document_max_pages: int = 500
+    document_max_chars: int = 400_000
+    document_max_tokens: int = 120_000
+    document_request_max_chars: int = 1_000_000
+    document_request_max_tokens: int = 200_000
+    document_page_images: int = 50
+    document_read_memory_mb: int = 512
+    document_read_timeout_s: float = 60.0
 
     @property
     def image_memory_bytes(self) -> int:
@@ -54,6 +70,15 @@ _NUMBERS: dict[str, tuple[str, Callable[[str], float], float, float]] = {
     "ATLASCLOUD_IMAGE_MEMORY_MB": ("image_memory_mb", _whole_number, 64, 65536),
     "ATLASCLOUD_FETCH_TIMEOUT_S": ("fetch_timeout_s", float, -math.inf, 3600.0),
     "ATLASCLOUD_POLL_INTERVAL_S": ("poll_interval_s", float, 0.01, 60.0),
+    "ATLASCLOUD_DOCUMENT_MAX_PAGES": ("document_max_pages", _whole_number, 1, 100_000),
+    "ATLASCLOUD_DOCUMENT_MAX_CHARS": ("document_max_chars", _whole_number, 1000, 50_000_000),
+    "ATLASCLOUD_DOCUMENT_MAX_TOKENS": ("document_max_tokens", _whole_number, 100, 10_000_000),
+    "ATLASCLOUD_DOCUMENT_REQUEST_MAX_CHARS": ("document_request_max_chars", _whole_number, 1000, 50_000_000),
+    "ATLASCLOUD_DOCUMENT_REQUEST_MAX_TOKENS": ("document_request_max_tokens", _whole_number, 100, 10_000_000),
+    "ATLASCLOUD_DOCUMENT_PAGE_IMAGES": ("document_page_images", _whole_number, 0, 500),
+    # Below ~128 MB the interpreter and PDFium alone do not fit (measured: bench/bench_documents.py).
+    "ATLASCLOUD_DOCUMENT_READ_MEMORY_MB": ("document_read_memory_mb", _whole_number, 128, 65536),
+    "ATLASCLOUD_DOCUMENT_READ_TIMEOUT_S": ("document_read_timeout_s", float, 1.0, 570.0),
 }
 FETCH_TIMEOUT_FLOOR_S = 0.1
 

@@ -79,6 +79,10 @@ class SessionResult:
         found = [o["delta"]["usage"] for o in self.outputs if o["delta"].get("usage")]
         return found[-1] if found else None
 
+    def audio(self) -> bytes:
+        """The audio of an invoke_tts session: every chunk's hex, decoded and joined in order."""
+        return b"".join(bytes.fromhex(o["result"]) for o in self.outputs)
+
     def finish_reason(self) -> str | None:
         found = [o["delta"]["finish_reason"] for o in self.outputs if o["delta"].get("finish_reason")]
         return found[-1] if found else None

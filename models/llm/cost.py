@@ -83,20 +83,22 @@ def bill(prompt_tokens: int, completion_tokens: int, details: UsageDetails | Non
     )
 
 
-def implied_unit_price(amount: Decimal, tokens: int, listed: Decimal | None, unit: Decimal) -> Decimal:
-    """The unit price that `tokens` at it cost `amount`; the listed price when there are no tokens."""
-    if tokens <= 0 or unit <= 0:
-        return listed if listed is not None else ZERO
-    return (amount / (tokens * unit)).quantize(_UNIT_PRICE, rounding=ROUND_HALF_UP)
+def implied_unit_price(charged: Bill, listed: Decimal | None) -> Decimal:
+    """The prompt's average unit price: the input price when nothing came from the cache, else the
+    token-weighted mean of the two prices (before rounding), to 6 decimals."""
+    if listed is None:
+        return ZERO
+    if charged.cached_tokens == 0 or charged.prompt_tokens <= 0:
+        return listed
+    weighted = charged.uncached_tokens * listed + charged.cached_tokens * charged.cached_unit_price
+    return (weighted / charged.prompt_tokens).quantize(_UNIT_PRICE, rounding=ROUND_HALF_UP)
 
 
 def to_llm_usage(charged: Bill, prices: Prices, latency: float) -> LLMUsage:
     priced = prices.input is not None
     return LLMUsage(
         prompt_tokens=charged.prompt_tokens,
-        prompt_unit_price=implied_unit_price(charged.prompt_price, charged.prompt_tokens, prices.input, prices.unit)
-        if priced
-        else ZERO,
+        prompt_unit_price=implied_unit_price(charged, prices.input),
         prompt_price_unit=prices.unit if priced else ZERO,
         prompt_price=charged.prompt_price,
         completion_tokens=charged.completion_tokens,

@@ -12,9 +12,11 @@ import time
 from collections.abc import Mapping
 from typing import IO, Any
 
+from models.audio_utils.info import AudioInfo
 from models.audio_utils.inspect import inspect_audio
 from models.common.threads import run_blocking
 from models.speech2text.settings import AsrSettings
+from provider.errors.tree import AudioError
 from provider.media import MediaClient
 from provider.media_body import render
 from provider.media_reply import Prediction
@@ -28,7 +30,10 @@ _PROBE_URL = "https://media.invalid/audio"
 def transcribe(media: MediaClient, model: str, settings: AsrSettings, file: IO[bytes]) -> str:
     started = time.monotonic()
     # Reading a large file takes a moment of CPU: off the greenlet, so other sessions keep going.
-    info = run_blocking(inspect_audio, file, settings.max_bytes, settings.max_duration_s, settings.formats, model)
+    # The verdict comes back as a value: gevent's pool prints any exception raised in it to stderr.
+    info = run_blocking(_inspected, file, settings, model)
+    if isinstance(info, AudioError):
+        raise info
     values = {"format": info.format, "audio_url": f"{_PROBE_URL}.{info.extension}"}
     media.check(model, render(settings.body, values))
     file.seek(0)
@@ -40,6 +45,13 @@ def transcribe(media: MediaClient, model: str, settings: AsrSettings, file: IO[b
         model, info.format, info.size, info.duration_s, prediction.id, len(text), time.monotonic() - started,
     )  # fmt: skip
     return text
+
+
+def _inspected(file: IO[bytes], settings: AsrSettings, model: str) -> AudioInfo | AudioError:
+    try:
+        return inspect_audio(file, settings.max_bytes, settings.max_duration_s, settings.formats, model)
+    except AudioError as error:
+        return error
 
 
 def text_of(prediction: Prediction) -> str:

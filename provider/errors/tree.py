@@ -5,6 +5,7 @@
     │   ├── EndpointError        the endpoint URL or key in the provider form
     │   ├── FormError            a field of a user-added model's form
     │   ├── ImageError           an image that cannot be sent
+    │   ├── DocumentError        a document that cannot be read (format, password, limits, a hostile file)
     │   ├── DownloadError        a URL that cannot be downloaded (one sentence for every reason)
     │   │   ├── MalformedURL     ... the URL cannot be read unambiguously
     │   │   ├── Refused          ... the host may not be downloaded from
@@ -76,6 +77,11 @@ class FormError(UserInputError):
 
 class ImageError(UserInputError):
     """The image cannot be used; the message says why in words a user can act on."""
+
+
+class DocumentError(UserInputError):
+    """A document (PDF, DOCX, text, HTML) cannot be read or sent; the message names the file, says
+    why, and, for a format the plugin does not read, which formats it does."""
 
 
 class DownloadError(UserInputError):

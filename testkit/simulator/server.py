@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from testkit.simulator import behaviour, embeddings, ranker
+from testkit.simulator import behaviour, embeddings, media, ranker
 from testkit.simulator.catalog import SIM_MODELS, SimModel
 
 DEFAULT_KEY = "apikey-simulator-0123456789abcdef"
@@ -68,6 +68,7 @@ class SimState:
     redirects: dict[str, str] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
+    media: media.MediaState = field(default_factory=media.MediaState)  # the asynchronous media API
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -123,6 +124,7 @@ class Simulator:
             self.state.variants = behaviour.Variants()
             self.state.files.clear()
             self.state.redirects.clear()
+        self.state.media.reset()
 
     def requests(self, path: str | None = None) -> list[Recorded]:
         with self.state.lock:
@@ -188,6 +190,8 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             self.request_id = uuid.uuid4().hex
             self._record(None)
+            if media.serves(self.path):
+                return media.get(self, state)
             if self.path == "/v1/models" and state.models_listed:
                 time.sleep(state.variants.models_delay_s)
                 if state.variants.models_body is not None:
@@ -250,6 +254,8 @@ def _handler_for(state: SimState) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             self.request_id = uuid.uuid4().hex
+            if media.serves(self.path):  # multipart uploads too: it reads its own body
+                return media.post(self, state)
             body = self._body()
             self._record(body)
             if not self._authorised():

@@ -1,4 +1,4 @@
-"""Download a file the plugin must convert itself (an image), without becoming an SSRF tool.
+"""Download a file the plugin must convert itself (an image, a document), without becoming an SSRF tool.
 
 - One strict reading of every URL (image_url.py): http/https only, no credentials.
 - The address rule (ssrf.py): every address the host resolves to must be public, unless the
@@ -9,7 +9,7 @@
   far as the plugin can see it (ssrf.admit_via_proxy).
 - One deadline for all of it (20 s by default, ATLASCLOUD_FETCH_TIMEOUT_S): DNS, connects, TLS,
   redirects and every read. A byte cap (MAX_DOWNLOAD_BYTES) on Content-Length and while
-  streaming. The body must start like an image.
+  streaming. The body must start like an image (or, for a document, like a document: BodyKind).
 - Every failure reads the same to the user, so error texts cannot be used to map internal
   hosts and ports; the reason goes to the plugin log, without the query string (Dify's file
   URLs carry their signature there).
@@ -39,6 +39,7 @@ from provider.errors.tree import DownloadError, FetchFailed, MalformedURL, Refus
 from provider.settings import Settings, read_settings, settings
 
 UNIFORM_ERROR = "the image could not be downloaded from its URL"
+DOCUMENT_UNIFORM_ERROR = "the document could not be downloaded from its URL"
 ALLOWLIST_ENV = "ATLASCLOUD_ALLOWED_FILE_HOSTS"
 # AtlasCloud refuses request bodies over 50 MB: nothing larger could be sent on.
 MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
@@ -83,29 +84,51 @@ def _parsed_allowlist(text: str) -> frozenset[ssrf.AllowedHost]:
     return allowlist
 
 
+@dataclass(frozen=True)
+class BodyKind:
+    """What a download must be: its name in messages, the Accept header, and the test its first bytes pass."""
+
+    noun: str
+    accept: bytes
+    looks_right: Callable[[bytes], bool]
+    uniform_error: str
+
+
 def fetch_image(url: str, options: FetchSettings | None = None) -> bytes:
     """The image's bytes; any failure is DownloadError(UNIFORM_ERROR)."""
+    return fetch(url, IMAGE_BODY, options)
+
+
+def fetch_document(url: str, options: FetchSettings | None = None) -> bytes:
+    """A document's bytes, under the same policy as images; any failure is DownloadError(DOCUMENT_UNIFORM_ERROR)."""
+    return fetch(url, DOCUMENT_BODY, options)
+
+
+def fetch(url: str, kind: BodyKind, options: FetchSettings | None = None) -> bytes:
     options = options or settings_from_env()
     try:
-        return download(url, options)
+        return download(url, options, kind)
     except Exception as error:  # whatever went wrong, the user sees the same sentence (module doc)
-        logger.info("image download failed: %s: %s", _loggable(url), _reason(error))
-        raise DownloadError(UNIFORM_ERROR) from None
+        logger.info("%s download failed: %s: %s", kind.noun, _loggable(url), _reason(error))
+        raise DownloadError(kind.uniform_error) from None
 
 
-def download(url: str, settings: FetchSettings) -> bytes:
+def download(url: str, settings: FetchSettings, kind: BodyKind | None = None) -> bytes:
+    kind = kind or IMAGE_BODY
     deadline = Deadline.start(settings.timeout_s, what="the download")
     resolve = settings.resolver(deadline)
     current = parse_image_url(url)
     for _ in range(settings.max_redirects + 1):
-        outcome = _get(current, settings, deadline, resolve)
+        outcome = _get(current, settings, deadline, resolve, kind)
         if isinstance(outcome, bytes):
             return outcome
         current = parse_image_url(urljoin(str(current), outcome))
     raise FetchFailed(f"more than {settings.max_redirects} redirects")
 
 
-def _get(url: ImageURL, settings: FetchSettings, deadline: Deadline, resolve: ssrf.Resolver) -> bytes | str:
+def _get(
+    url: ImageURL, settings: FetchSettings, deadline: Deadline, resolve: ssrf.Resolver, kind: BodyKind
+) -> bytes | str:
     """One request: the body of a 200, or the Location of a redirect."""
     proxy = proxy_for(url.scheme, url.host, settings.proxy_env)
     if proxy:
@@ -118,7 +141,7 @@ def _get(url: ImageURL, settings: FetchSettings, deadline: Deadline, resolve: ss
     headers = [
         (b"Host", url.authority.encode("ascii")),
         (b"User-Agent", DOWNLOAD_USER_AGENT.encode("ascii")),
-        (b"Accept", b"image/*"),
+        (b"Accept", kind.accept),
         (b"Accept-Encoding", b"identity"),
         (b"Connection", b"close"),
     ]
@@ -135,7 +158,7 @@ def _get(url: ImageURL, settings: FetchSettings, deadline: Deadline, resolve: ss
             return location
         if response.status != 200:
             raise FetchFailed(f"HTTP {response.status}")
-        return _read_image(response, settings.max_bytes)
+        return _read_body(response, settings.max_bytes, kind)
 
 
 def _pool(
@@ -161,7 +184,7 @@ def _pool(
     )
 
 
-def _read_image(response: httpcore.Response, max_bytes: int) -> bytes:
+def _read_body(response: httpcore.Response, max_bytes: int, kind: BodyKind) -> bytes:
     declared = _header(response, b"content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
         raise FetchFailed(f"Content-Length {declared[:20]} is over the {max_bytes}-byte cap")
@@ -175,9 +198,9 @@ def _read_image(response: httpcore.Response, max_bytes: int) -> bytes:
             # Judge the format as soon as the first bytes are in: a web page stops here.
             head += chunk[: SNIFF_BYTES - len(head)]
             if len(head) == SNIFF_BYTES:
-                _require_image(head)
+                _require(head, kind)
     if len(head) < SNIFF_BYTES:
-        _require_image(head)
+        _require(head, kind)
     return body.getvalue()
 
 
@@ -193,9 +216,22 @@ def looks_like_image(start: bytes) -> bool:
     return (start[:4] == b"RIFF" and start[8:12] == b"WEBP") or start[4:8] == b"ftyp"
 
 
-def _require_image(start: bytes) -> None:
-    if not looks_like_image(start):
-        raise FetchFailed("the body is not an image")
+# Documents the converter reads or names (PDF, ZIP-based Office, old Office) and text (no NUL
+# among the first bytes, so a video or an archive stops here); the converter sniffs the rest.
+_DOCUMENT_SIGNATURES = (b"%PDF-", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def looks_like_document(start: bytes) -> bool:
+    return start.startswith(_DOCUMENT_SIGNATURES) or (bool(start) and b"\x00" not in start)
+
+
+IMAGE_BODY = BodyKind("image", b"image/*", looks_like_image, UNIFORM_ERROR)
+DOCUMENT_BODY = BodyKind("document", b"*/*", looks_like_document, DOCUMENT_UNIFORM_ERROR)
+
+
+def _require(start: bytes, kind: BodyKind) -> None:
+    if not kind.looks_right(start):
+        raise FetchFailed(f"the body is not {'an' if kind.noun[0] in 'aeiou' else 'a'} {kind.noun}")
 
 
 def _header(response: httpcore.Response, name: bytes) -> str | None:
