@@ -18,11 +18,12 @@ from collections.abc import Sequence
 
 from dify_plugin.entities.model.rerank import RerankDocument
 
-DAEMON_LINE_BYTES = 5 * 1024 * 1024  # the daemon's buffer: the line and its newline must fit
+from provider.daemon import LINE_CAP_BYTES
+
 # The session envelope around the documents (session id, event and type fields, the model name)
 # is a few hundred bytes; the rest of this allowance is margin.
 ENVELOPE_ALLOWANCE = 64 * 1024
-RESULT_BUDGET = DAEMON_LINE_BYTES - ENVELOPE_ALLOWANCE
+RESULT_BUDGET = LINE_CAP_BYTES - ENVELOPE_ALLOWANCE
 
 
 def serialised_size(document: RerankDocument) -> int:

@@ -18,7 +18,7 @@ from dify_plugin.errors.model import CredentialsValidateFailedError
 
 from models.common.catalog import plugin_settings
 from models.common.model import AtlasCloudModel, validation_failure
-from models.rerank.line_cap import DAEMON_LINE_BYTES, fit_in_line, serialised_size
+from models.rerank.line_cap import fit_in_line, serialised_size
 from models.rerank.native import rank_native
 from models.rerank.prompt import RankItem
 from models.rerank.ranker import Ranker, RankOutcome, rank_with_llm
@@ -26,6 +26,7 @@ from models.rerank.settings import RerankSettings, customizable_rerank_schema, s
 from models.vision_utils.image.part import to_openai_image
 from models.vision_utils.image.policy import ImagePolicy
 from provider.connection import connection_from_credentials, open_client
+from provider.daemon import LINE_CAP_BYTES
 from provider.deadline import Deadline
 from provider.errors.mapping import to_invoke_error
 from provider.errors.tree import ReplyTooLargeError, UserInputError
@@ -140,11 +141,11 @@ def fit_result(model: str, ranked: list[RerankDocument]) -> list[RerankDocument]
             size = serialised_size(ranked[0]) / 1e6
             raise ReplyTooLargeError(
                 f"The best-ranked document alone takes {size:.1f} MB in the result; Dify's plugin daemon cannot "
-                f"carry a rerank result over {DAEMON_LINE_BYTES // 2**20} MiB. Split the document into smaller chunks."
+                f"carry a rerank result over {LINE_CAP_BYTES // 2**20} MiB. Split the document into smaller chunks."
             )
         logger.warning(
             "rerank result: left out the %d lowest-ranked of %d documents to stay under the plugin daemon's "
-            "%d MiB line limit", len(ranked) - len(kept), len(ranked), DAEMON_LINE_BYTES // 2**20,
+            "%d MiB line limit", len(ranked) - len(kept), len(ranked), LINE_CAP_BYTES // 2**20,
         )  # fmt: skip
     return kept
 

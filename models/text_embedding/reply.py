@@ -21,10 +21,9 @@ import json
 from collections.abc import Sequence
 from functools import lru_cache
 
+from provider.daemon import LINE_CAP_BYTES
 from provider.errors.tree import ReplyTooLargeError
 
-# The daemon's line buffer; a line and its newline must fit.
-DAEMON_LINE_BYTES = 5 * 1024 * 1024
 # Session envelope, model name and usage: a few hundred bytes in practice, reserved generously.
 ENVELOPE_BYTES = 64 * 1024
 # Share of the line Dify's planned batch may fill with worst-case vectors; the rest is headroom.
@@ -42,7 +41,7 @@ ASSUMED_DIMENSIONS = 4096
 
 def texts_that_fit(dimensions: int, value_bytes: int = VALUE_BYTES) -> int:
     """Most vectors of `dimensions` values one reply carries within the planning share."""
-    budget = DAEMON_LINE_BYTES * PLANNING_SHARE - ENVELOPE_BYTES
+    budget = LINE_CAP_BYTES * PLANNING_SHARE - ENVELOPE_BYTES
     return max(1, int(budget // vector_bytes(dimensions, value_bytes)))
 
 
@@ -68,7 +67,7 @@ def reply_bytes_bound(vectors: Sequence[Sequence[float]]) -> int:
 def check_reply_fits(vectors: Sequence[Sequence[float]]) -> None:
     """Refuse, with the max_chunks that would fit, a reply the daemon could not read."""
     bound = reply_bytes_bound(vectors)
-    if bound < DAEMON_LINE_BYTES:
+    if bound < LINE_CAP_BYTES:
         return
     dimensions = max(len(vector) for vector in vectors)
     raise ReplyTooLargeError(

@@ -14,7 +14,6 @@ import pytest
 from dify_plugin.entities.model.text_embedding import EmbeddingUsage, TextEmbeddingResult
 
 from models.text_embedding.reply import (
-    DAEMON_LINE_BYTES,
     ENVELOPE_BYTES,
     PLANNING_SHARE,
     check_reply_fits,
@@ -24,6 +23,7 @@ from models.text_embedding.reply import (
     vector_bytes,
 )
 from models.text_embedding.settings import EmbeddingSettings
+from provider.daemon import LINE_CAP_BYTES
 from provider.errors.tree import ReplyTooLargeError
 
 USAGE = EmbeddingUsage(
@@ -99,7 +99,7 @@ def test_texts_that_fit_at_common_widths(dimensions, fits):
 
 @pytest.mark.parametrize("dimensions", [1, 64, 384, 1000, 1536, 4095, 8192, 65536])
 def test_the_planned_batch_fills_the_planned_share_and_one_more_would_not(dimensions):
-    budget = DAEMON_LINE_BYTES * PLANNING_SHARE
+    budget = LINE_CAP_BYTES * PLANNING_SHARE
     fits = texts_that_fit(dimensions)
     assert (
         ENVELOPE_BYTES + fits * vector_bytes(dimensions)
@@ -143,7 +143,7 @@ def test_the_guard_lets_through_a_reply_just_under_the_line():
 
 def test_the_guard_refuses_a_reply_that_reaches_the_line():
     vectors = [[0.5] * 30] * 10112  # exactly 5 MiB: no room for the newline
-    assert reply_bytes_bound(vectors) == DAEMON_LINE_BYTES
+    assert reply_bytes_bound(vectors) == LINE_CAP_BYTES
     with pytest.raises(ReplyTooLargeError, match=r"10112 texts x 30 dimensions is up to 5\.2 MB"):
         check_reply_fits(vectors)
 

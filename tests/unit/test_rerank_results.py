@@ -12,8 +12,9 @@ from dify_plugin.entities.model.rerank import RerankDocument, RerankResult
 from dify_plugin.entities.model.text_embedding import MultiModalContent, MultiModalContentType
 from dify_plugin.errors.model import InvokeBadRequestError
 
-from models.rerank.line_cap import DAEMON_LINE_BYTES, RESULT_BUDGET, fit_in_line, serialised_size
+from models.rerank.line_cap import RESULT_BUDGET, fit_in_line, serialised_size
 from models.rerank.rerank import _result_text, fit_result, select
+from provider.daemon import LINE_CAP_BYTES
 from provider.errors.mapping import guard
 
 TEXTS = ["a", "b", "c", "d", "e"]
@@ -87,8 +88,8 @@ def test_the_worst_allowed_result_line_fits_the_daemon_buffer():
     line = writer.session_message_text(session_id=str(uuid.uuid4()), data=writer.stream_object(result))
     first_line = line.encode().split(b"\n")[0]
     assert 20 < len(kept) < 40
-    assert DAEMON_LINE_BYTES - 300_000 < len(first_line) < DAEMON_LINE_BYTES, "fits, using the room there is"
-    assert RESULT_BUDGET < DAEMON_LINE_BYTES
+    assert LINE_CAP_BYTES - 300_000 < len(first_line) < LINE_CAP_BYTES, "fits, using the room there is"
+    assert RESULT_BUDGET < LINE_CAP_BYTES
 
 
 def test_fit_result_warns_with_the_counts(caplog):

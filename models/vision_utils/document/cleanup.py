@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import re
 
-_DROPPED = re.compile(
-    "[\x00-\x08\x0e-\x1f\x7f-\x9f\ufeff\ufffe\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+_DROPPED = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufeff\ufffe\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _LINE_ENDS = re.compile(r"\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _TRAILING = re.compile(r"[ \t\u00a0\u3000]+$", re.MULTILINE)
 _BLANK_RUNS = re.compile(r"\n{3,}")

@@ -50,3 +50,13 @@ def unpack(data: bytes) -> tuple[dict[str, Any], list[bytes]]:
     if offset != len(data):
         raise ProtocolError("the message has bytes after its last blob")
     return header, blobs
+
+
+class ReaderError(Exception):
+    """A document the reader refuses, with the reason in words for the user; `kind` sorts the reasons
+    (password, damaged, empty, format, limit, nesting) for the plugin log and the tests."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
