@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from dify_plugin import ModelProvider
-from dify_plugin.errors.model import CredentialsValidateFailedError
 
 from models.common.catalog import predefined_model_ids
 from provider.connection import connection_from_credentials
+from provider.errors.mapping import validation_failed
 from provider.errors.tree import EndpointError
 from provider.validation import verify_api_key
 
@@ -18,5 +18,5 @@ class AtlasCloudProvider(ModelProvider):
         try:
             connection = connection_from_credentials(credentials)
         except EndpointError as error:
-            raise CredentialsValidateFailedError(str(error)) from None
+            raise validation_failed(error, None, "AtlasCloud credentials") from None
         verify_api_key(connection, predefined_model_ids())
