@@ -52,10 +52,16 @@ sys.path.insert(0, sys.argv[1])
 import dify_plugin  # noqa: F401
 from functools import partial
 from dify_plugin.core.entities.plugin.request import ModelGetLLMNumTokens
-from models.common.catalog import plugin_settings
-from models.vision_utils.tokens.prompt import count_prompt_tokens
-from models.vision_utils.tokens.image import estimate_image_tokens
-from models.vision_utils.image.policy import ImagePolicy
+try:
+    from models.common.catalog import plugin_settings
+    from models.vision_utils.tokens.prompt import count_prompt_tokens
+    from models.vision_utils.tokens.image import estimate_image_tokens
+    from models.vision_utils.image.policy import ImagePolicy
+except ImportError:  # a baseline tree from before the re-rooming (issue 18)
+    from models.catalog import plugin_settings
+    from models.llm.tokens import count_prompt_tokens
+    from models.vision_utils.content import estimate_image_tokens
+    from models.vision_utils.policy import ImagePolicy
 
 request = ModelGetLLMNumTokens.model_validate(json.loads(sys.stdin.read()))
 count = partial(estimate_image_tokens, policy=ImagePolicy.from_config(plugin_settings(request.model)))
