@@ -145,7 +145,8 @@ class MediaClient:
             left = self.deadline.remaining()
             if left < MIN_ATTEMPT_S:
                 raise self._late(job_id)
-            self._sleep(min(wait, left - MIN_ATTEMPT_S))
+            pause = min(wait, left - MIN_ATTEMPT_S)  # shorter only for the last look
+            self._sleep(pause)
             try:
                 prediction = self.poll(job_id)
             except ReplyError:
@@ -158,6 +159,8 @@ class MediaClient:
                 return prediction
             if prediction.failed:
                 raise failure(prediction, self.what)
+            if pause < wait:
+                raise self._late(job_id)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def poll(self, job_id: str) -> Prediction:
@@ -212,7 +215,7 @@ class MediaClient:
         Audio, Image, Video); nothing to check on an endpoint without a list."""
         listed = self.listed(model)
         if listed is not None and listed.kind and listed.kind.lower() != kind.lower():
-            raise NotServed(f"AtlasCloud lists '{model}' as a {listed.kind} model, not a {kind} model; pick another.")
+            raise NotServed(f"AtlasCloud lists '{model}' among its {listed.kind} models, not {kind}; pick another.")
 
     def choices(self, model: str, parameter: str) -> list[str]:
         return media_schema.parameter_choices(self._downloader, self.base, model, parameter, self.deadline)

@@ -136,7 +136,7 @@ def _value_problems(key: str, value: Any, rule: Mapping[str, Any]) -> list[str]:
     kind = rule.get("type")
     expected = _JSON_TYPES.get(kind) if isinstance(kind, str) else None
     if expected and (not isinstance(value, expected) or (isinstance(value, bool) and kind != "boolean")):
-        return [f"'{key}' must be a {kind}"]
+        return [f"'{key}' must be of type {kind}"]
     found = []
     choices = rule.get("enum")
     if isinstance(choices, list) and value not in choices:

@@ -13,13 +13,14 @@ process; `read_settings` is pure, for tests.
 | ATLASCLOUD_ALLOWED_FILE_HOSTS | (none) | models/vision_utils/download/: internal hosts downloads may reach |
 | ATLASCLOUD_POLL_INTERVAL_S | 1 | provider/media.py: the first wait between polls of a media job (it grows to 5x) |
 | ATLASCLOUD_DOCUMENT_MAX_PAGES | 500 | models/vision_utils/document/: pages read from one document |
-| ATLASCLOUD_DOCUMENT_MAX_CHARS | 400000 | models/vision_utils/document/: characters of text sent per document |
-| ATLASCLOUD_DOCUMENT_MAX_TOKENS | 120000 | models/vision_utils/document/: tokens (text and page images) per document |
-| ATLASCLOUD_DOCUMENT_REQUEST_MAX_CHARS | 1000000 | models/vision_utils/document/: characters of all documents in one request |
-| ATLASCLOUD_DOCUMENT_REQUEST_MAX_TOKENS | 200000 | models/vision_utils/document/: tokens of all documents in one request (never more than the model's context leaves) |
-| ATLASCLOUD_DOCUMENT_PAGE_IMAGES | 50 | models/vision_utils/document/: page images per request (vision models) |
-| ATLASCLOUD_DOCUMENT_READ_MEMORY_MB | 512 | models/vision_utils/document/: memory one document reader process may map |
-| ATLASCLOUD_DOCUMENT_READ_TIMEOUT_S | 60 | models/vision_utils/document/: time one document reader process may take |
+| ATLASCLOUD_DOCUMENT_MAX_CHARS | 400000 | document/: characters of text sent per document |
+| ATLASCLOUD_DOCUMENT_MAX_TOKENS | 120000 | document/: tokens (text and page images) per document |
+| ATLASCLOUD_DOCUMENT_REQUEST_MAX_CHARS | 1000000 | document/: characters of all documents in one request |
+| ATLASCLOUD_DOCUMENT_REQUEST_MAX_TOKENS | 200000 | document/: tokens of all documents in a request (at most 90 % of
+  what the model's context leaves) |
+| ATLASCLOUD_DOCUMENT_PAGE_IMAGES | 50 | document/: page images per request (vision models) |
+| ATLASCLOUD_DOCUMENT_READ_MEMORY_MB | 256 | document/: address space one document reader process may map |
+| ATLASCLOUD_DOCUMENT_READ_TIMEOUT_S | 60 | document/: time (CPU and wall clock) one document reader process may take |
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class Settings:
     document_request_max_chars: int = 1_000_000
     document_request_max_tokens: int = 200_000
     document_page_images: int = 50
-    document_read_memory_mb: int = 512
+    document_read_memory_mb: int = 256
     document_read_timeout_s: float = 60.0
 
     @property
@@ -76,7 +77,7 @@ _NUMBERS: dict[str, tuple[str, Callable[[str], float], float, float]] = {
     "ATLASCLOUD_DOCUMENT_REQUEST_MAX_CHARS": ("document_request_max_chars", _whole_number, 1000, 50_000_000),
     "ATLASCLOUD_DOCUMENT_REQUEST_MAX_TOKENS": ("document_request_max_tokens", _whole_number, 100, 10_000_000),
     "ATLASCLOUD_DOCUMENT_PAGE_IMAGES": ("document_page_images", _whole_number, 0, 500),
-    # Below ~128 MB the interpreter and PDFium alone do not fit (measured: bench/bench_documents.py).
+    # Measured: reading a PDF fits in 48 MB; rendering a page (a 2048 px bitmap) ~96 MB, ~105 MB for a 35 MP scan.
     "ATLASCLOUD_DOCUMENT_READ_MEMORY_MB": ("document_read_memory_mb", _whole_number, 128, 65536),
     "ATLASCLOUD_DOCUMENT_READ_TIMEOUT_S": ("document_read_timeout_s", float, 1.0, 570.0),
 }

@@ -78,6 +78,7 @@ def model_yaml(model: CuratedModel, max_tokens_default: int) -> dict:
         features.append("vision")
     if "structured_outputs" in model.features:
         features.append("structured-output")
+    features.append("document")  # the plugin reads documents for every model (models/vision_utils/document/)
     document: dict = {
         "model": model.id,
         "label": same_in_every_language(model.name),

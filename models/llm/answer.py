@@ -65,7 +65,6 @@ class AnswerBuilder:
         self._inline: InlineThinkSplitter | None = None  # made at the first content
         self._lone_close_seen = False
         self._field_reasoning = False
-        self._answer_parts: list[str] = []  # answer text shown, in case a lone </think> proves it reasoning
         self.reasoning_parts: list[str] = []
         self.shown: list[str] = []
         self.tools = ToolCallAssembler()
@@ -106,10 +105,10 @@ class AnswerBuilder:
         self._lone_close_seen = True
         if self._options.on_lone_close is not None and not self._field_reasoning:
             self._options.on_lone_close()
-        if self._phase != "answer":
+        if self._phase != "answer" or self._field_reasoning:
             return reasoning
-        shown, self._answer_parts = "".join(self._answer_parts), []
-        return shown + reasoning
+        # Still watching means no think block was shown: everything shown was this reasoning.
+        return "".join(self.shown) + reasoning
 
     def _inline_reasoning(self, text: str) -> str:
         # A backend that also sent a reasoning field repeats it inline: show it once.
@@ -140,8 +139,6 @@ class AnswerBuilder:
                 return ""
             text, self._held_answer = self._held_answer, ""
             self._phase = "answer"
-        if self._inline is not None and self._inline.watching:
-            self._answer_parts.append(text)
         return text
 
     def _shown(self, text: str) -> str:

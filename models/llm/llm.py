@@ -25,6 +25,7 @@ from models.llm.schema import customizable_llm_schema
 from models.llm.stream import completion_to_result, stream_to_chunks
 from models.llm.upstream import ChatStream, fetch_completion, open_chat
 from models.llm.user_model import refuse_if_not_ready
+from models.vision_utils.document.session import request_documents
 from models.vision_utils.image.part import to_openai_image
 from models.vision_utils.image.policy import ImagePolicy
 from models.vision_utils.tokens.image import estimate_image_tokens
@@ -94,11 +95,16 @@ class AtlasCloudLargeLanguageModel(AtlasCloudModel, LargeLanguageModel):
         stop: list[str] | None,
         stream: bool,
     ) -> dict[str, Any]:
-        convert_image = None
+        convert_image = policy = None
         if self._supports(model, credentials, ModelFeature.VISION):
             policy = ImagePolicy.from_config(plugin_settings(model))
-            convert_image = partial(to_openai_image, policy=policy, images_in_request=count_images(prompt_messages))
-        messages = to_openai_messages(prompt_messages, convert_image, demands_reasoning_replay(model, parameters))
+        # Documents are read and planned first: their page images share the request's image byte cap.
+        schema = self.get_model_schema(model, credentials)
+        documents = request_documents(prompt_messages, tools, policy, schema, parameters, sending=True)
+        if policy is not None:
+            convert_image = partial(to_openai_image, policy=policy, images_in_request=documents.images_in_request)
+        replay = demands_reasoning_replay(model, parameters)
+        messages = to_openai_messages(prompt_messages, convert_image, replay, documents.convert)
         return build_chat_request(
             model=model,
             messages=messages,
@@ -115,11 +121,13 @@ class AtlasCloudLargeLanguageModel(AtlasCloudModel, LargeLanguageModel):
         prompt_messages: list[PromptMessage],
         tools: list[PromptMessageTool] | None = None,
     ) -> int:
-        count_image = None  # without vision, images are sent (and counted) as placeholder text
+        count_image = policy = None  # without vision, images are sent (and counted) as placeholder text
         if self._supports(model, credentials, ModelFeature.VISION):
             policy = ImagePolicy.from_config(plugin_settings(model))
             count_image = partial(estimate_image_tokens, policy=policy)
-        return count_prompt_tokens(prompt_messages, tools, count_image)
+        schema = self.get_model_schema(model, credentials)
+        documents = request_documents(prompt_messages, tools, policy, schema, sending=False)
+        return count_prompt_tokens(prompt_messages, tools, count_image, documents.counted)
 
     def validate_credentials(self, model: str, credentials: Mapping) -> None:
         """A user-added model: check the form, then send one tiny request to that model."""

@@ -23,7 +23,7 @@ from dify_plugin.entities.model.message import (
     UserPromptMessage,
 )
 
-from models.vision_utils.content import ImageConverter, text_of, user_content
+from models.vision_utils.content import DocumentConverter, ImageConverter, text_of, user_content
 from provider.errors.tree import UserInputError
 
 # The plugin's own reasoning block (see stream.py); only a leading one is ours.
@@ -58,14 +58,17 @@ def assistant_message(message: AssistantPromptMessage, always_replay: bool = Fal
 
 
 def to_openai_messages(
-    messages: Sequence[PromptMessage], convert_image: ImageConverter | None, always_replay: bool = False
+    messages: Sequence[PromptMessage],
+    convert_image: ImageConverter | None,
+    always_replay: bool = False,
+    convert_document: DocumentConverter | None = None,
 ) -> list[dict[str, Any]]:
     """Convert in order; `convert_image` is None for models without vision; `always_replay` sends
-    `reasoning_content` on every assistant tool-call turn."""
+    `reasoning_content` on every assistant tool-call turn; `convert_document` reads documents."""
     converted: list[dict[str, Any]] = []
     for message in messages:
         if isinstance(message, UserPromptMessage):
-            converted.append({"role": "user", "content": user_content(message, convert_image)})
+            converted.append({"role": "user", "content": user_content(message, convert_image, convert_document)})
         elif isinstance(message, AssistantPromptMessage):
             converted.append(assistant_message(message, always_replay))
         elif isinstance(message, ToolPromptMessage):

@@ -39,6 +39,7 @@ FETCH_BUDGET_S = 4.0  # the whole fetch, however slowly its body drips
 FETCH_TIMEOUT = httpx.Timeout(3.0, connect=2.0)
 MAX_LIST_BYTES = 8 * 1024 * 1024  # AtlasCloud's list of ~120 models is under 100 kB
 PER_MILLION = Decimal(1_000_000)
+REFRESH_THREAD = "atlascloud-model-list"
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ class ModelListCache:
                 age = self._clock() - entry.checked_at
                 if age >= (self._ttl_s if entry.ok else self._retry_s) and running is None:
                     self._start(endpoint)
-                    threading.Thread(target=self._refresh, args=(connection,), daemon=True).start()
+                    threading.Thread(target=self._refresh, args=(connection,), name=REFRESH_THREAD, daemon=True).start()
                 return entry.models
             if running is None:
                 self._start(endpoint)

@@ -33,7 +33,8 @@ def customizable_llm_schema(model: str, credentials: Mapping) -> AIModelEntity:
     """The form's values, with AtlasCloud's model list filling the fields left empty (user_model.py)."""
     facts = user_model(model, credentials)
     context_size, max_tokens = facts.context_size, facts.max_tokens
-    features: list[ModelFeature] = []
+    # Every model reads documents: the plugin sends their text (and page images to vision models).
+    features: list[ModelFeature] = [ModelFeature.DOCUMENT]
     if facts.tools:
         features += [ModelFeature.TOOL_CALL, ModelFeature.MULTI_TOOL_CALL, ModelFeature.STREAM_TOOL_CALL]
     if facts.reasoning in ("switchable", "always"):

@@ -64,11 +64,6 @@ class InlineThinkSplitter:
             return self._held_until_close()
         return self._watch()
 
-    @property
-    def watching(self) -> bool:
-        """The answer is streaming and a lone `</think>` could still end reasoning in it."""
-        return self._state == "watch"
-
     def _lone_close_at(self) -> int:
         """Where the held text's first `</think>` starts, if no `<think>` comes before it; else -1."""
         end = self._held.find(CLOSE_TAG)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 
-# A sentence ends after . ! ? (followed by a space or the end: not 3.14 or a.b), or after the
-# CJK marks and the ellipsis (no space follows them), with any closing quotes or brackets.
-_SENTENCE_END = re.compile(r"(?:[.!?]+(?=\s|$)|[。！？；…]+|[!?;])[\"'”’」』）)\]]*\s*|\n\s*")
+# A sentence ends after . ! ? ; followed by a space or the end (not 3.14, a.b or a URL's ?q=1),
+# or after the CJK marks and the ellipsis (no space follows them), with any closing quotes or
+# brackets; a line break ends one too.
+_SENTENCE_END = re.compile(r"(?:[.!?;]+(?=\s|$)|[。！？；…]+)[\"'”’」』）)\]]*\s*|\n\s*")
 _CLAUSE_END = re.compile(r"[,，、:：;；—]\s*")
 # A first piece shorter than this takes the next sentence too ("Hi." alone is a poor first job).
 MIN_FIRST_CHARS = 24

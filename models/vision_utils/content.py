@@ -1,7 +1,9 @@
 """Dify content parts -> OpenAI content parts: the converter's front door.
 
 Text stays text; an image goes through the image converter when the model has vision, and
-becomes a placeholder sentence otherwise; any other attachment becomes a placeholder too. The
+becomes a placeholder sentence otherwise; a document goes through the document converter
+(document/session.py: its text, and page images for a model with vision), which may give
+several parts; any other attachment becomes a placeholder. The
 same conversion serves the request and the token count (tokens/prompt.py), so what is counted
 is what is sent.
 """
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dify_plugin.entities.model.message import (
+    DocumentPromptMessageContent,
     ImagePromptMessageContent,
     PromptMessage,
     PromptMessageContentType,
@@ -20,6 +23,7 @@ from dify_plugin.entities.model.message import (
 )
 
 ImageConverter = Callable[[ImagePromptMessageContent], dict[str, Any]]
+DocumentConverter = Callable[[DocumentPromptMessageContent], list[dict[str, Any]]]
 
 
 def text_of(message: PromptMessage) -> str:
@@ -35,8 +39,11 @@ def placeholder(part: Any, reason: str) -> dict[str, Any]:
     return {"type": "text", "text": f"[{part.type.value} '{name}' omitted: {reason}]"}
 
 
-def user_content(message: UserPromptMessage, convert_image: ImageConverter | None) -> str | list[dict[str, Any]]:
-    """A user message's content as sent; `convert_image` is None for models without vision."""
+def user_content(
+    message: UserPromptMessage, convert_image: ImageConverter | None, convert_document: DocumentConverter | None = None
+) -> str | list[dict[str, Any]]:
+    """A user message's content as sent; `convert_image` is None for models without vision,
+    `convert_document` None where documents are not read."""
     if isinstance(message.content, str) or message.content is None:
         return message.content or ""
     parts: list[dict[str, Any]] = []
@@ -47,6 +54,8 @@ def user_content(message: UserPromptMessage, convert_image: ImageConverter | Non
             parts.append(convert_image(part))
         elif part.type == PromptMessageContentType.IMAGE:
             parts.append(placeholder(part, "this model does not accept images"))
+        elif part.type == PromptMessageContentType.DOCUMENT and convert_document is not None:
+            parts.extend(convert_document(part))
         else:
             parts.append(placeholder(part, "this model only accepts text and images"))
     return parts

@@ -1,4 +1,5 @@
-"""Run the simulator on its own: `python -m testkit.simulator [--embeddings] [--latency-ms N] [--stream-deltas N]`.
+"""Run the simulator on its own: `python -m testkit.simulator [--embeddings] [--latency-ms N] [--stream-deltas N]
+[--delta-gap-ms N] [--dialect D] [--usage-dialect D] [--prompt-cache]` (dialects: testkit/simulator/behaviour.py).
 
 Prints the base URL and the API key it accepts, then serves until interrupted.
 """

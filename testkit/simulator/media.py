@@ -362,7 +362,7 @@ def _new_job(media: MediaState, model: SimMediaModel, body: dict[str, Any]) -> J
         seconds = config.base_s + config.per_char_s * len(text)
         speech_s = max(0.5, config.speech_s_per_char * len(text))
         audio = (
-            media_audio.mp3_file(speech_s, bitrate_kbps=config.mp3_kbps)
+            media_audio.mp3_file(speech_s, bitrate_kbps=config.mp3_kbps, tag=piece_tag(text))
             if model.output == "mp3"
             else media_audio.wav_file(speech_s)
         )
@@ -374,6 +374,11 @@ def _new_job(media: MediaState, model: SimMediaModel, body: dict[str, Any]) -> J
         media.jobs[job.id] = job
         media.submits.append(body)
     return job
+
+
+def piece_tag(text: str) -> bytes:
+    """The 8 bytes every frame of a TTS job's audio carries: which text it speaks."""
+    return hashlib.sha256(text.encode()).digest()[:8]
 
 
 def _uploaded_bytes(media: MediaState, model: SimMediaModel, body: dict[str, Any]) -> int:

@@ -21,13 +21,22 @@ FRAME_S = SAMPLES_PER_FRAME / SAMPLE_RATE
 _BITRATE_INDEX = {8: 1, 16: 2, 24: 3, 32: 4, 40: 5, 48: 6, 56: 7, 64: 8, 80: 9, 96: 10, 128: 12, 160: 14}
 
 
-def mp3_frame(bitrate_kbps: int = 32, marker: bytes = b"") -> bytes:
-    """One silent frame; `marker` (e.g. b"Info") is written where a VBR header goes."""
+TAG_AT = 20  # where a frame carries its piece's tag: ancillary bytes, which decoders skip
+
+
+def mp3_frame(bitrate_kbps: int = 32, marker: bytes = b"", tag: bytes = b"") -> bytes:
+    """One silent frame; `marker` (e.g. b"Info") is written where a VBR header goes, `tag` (8
+    bytes naming the piece, so a test can tell pieces apart in a joined stream) further on."""
     header = bytes([0xFF, 0xF3, (_BITRATE_INDEX[bitrate_kbps] << 4) | (1 << 2), 0xC0])
     length = 72 * bitrate_kbps * 1000 // SAMPLE_RATE
     body = bytearray(length - 4)
     body[9 : 9 + len(marker)] = marker  # after the 9 bytes of mono MPEG-2 side information
+    body[TAG_AT - 4 : TAG_AT - 4 + len(tag)] = tag
     return header + bytes(body)
+
+
+def tag_of(frame: bytes) -> bytes:
+    return frame[TAG_AT : TAG_AT + 8]
 
 
 def id3v2_tag(title: str) -> bytes:
@@ -46,9 +55,9 @@ def frames_for(seconds: float) -> int:
     return max(1, math.ceil(seconds / FRAME_S))
 
 
-def mp3_file(seconds: float, title: str = "simulated speech", bitrate_kbps: int = 32) -> bytes:
+def mp3_file(seconds: float, title: str = "simulated speech", bitrate_kbps: int = 32, tag: bytes = b"") -> bytes:
     """An MP3 file as an encoder writes it: ID3v2, Info frame, the frames, ID3v1."""
-    frames = mp3_frame(bitrate_kbps) * frames_for(seconds)
+    frames = mp3_frame(bitrate_kbps, tag=tag) * frames_for(seconds)
     return id3v2_tag(title) + mp3_frame(bitrate_kbps, b"Info") + frames + id3v1_tag(title)
 
 

@@ -19,7 +19,14 @@ from provider.client import Client
 from provider.connection import Connection
 from provider.deadline import Deadline
 from provider.errors.mapping import to_invoke_error
-from provider.errors.tree import JobTimeout, JobUnconfirmed, PredictionFailed, ReplyError, ResultUnavailable
+from provider.errors.tree import (
+    JobTimeout,
+    JobUnconfirmed,
+    PredictionFailed,
+    ReplyError,
+    ResultUnavailable,
+    StatusError,
+)
 from provider.media import MediaClient, PollPolicy, media_base_url
 from provider.media_reply import Prediction
 from tests.unit.fakes import Clock
@@ -105,7 +112,7 @@ def test_a_submit_whose_answer_is_lost_is_never_sent_again(lost):
 @pytest.mark.parametrize("status", [429, 500, 502, 503])
 def test_a_submit_refused_with_a_status_is_not_sent_again(status):
     upstream = Upstream({("POST", SUBMIT): [httpx.Response(status, json={"code": status, "msg": "busy"})]})
-    with pytest.raises(Exception):
+    with pytest.raises(StatusError):
         media(upstream, Clock()).submit("generateAudio", {"model": "m"})
     assert upstream.count("POST", SUBMIT) == 1
 
@@ -176,7 +183,7 @@ def test_three_unreadable_polls_in_a_row_end_the_wait():
 def test_a_job_still_running_when_the_budget_ends_is_reported_not_resubmitted():
     upstream = Upstream({("POST", SUBMIT): [ok({"id": "job-1"})], ("GET", POLL): [ok({"status": "processing"})]})
     clock = Clock()
-    with pytest.raises(JobTimeout, match="job-1 was still running.*not submitted again"):
+    with pytest.raises(JobTimeout, match=r"job-1 was still running.*not submitted again"):
         media(upstream, clock, budget=30.0).run("generateAudio", {"model": "m"})
     assert upstream.count("POST", SUBMIT) == 1
     assert clock.now - 1000.0 <= 30.0

@@ -68,7 +68,7 @@ def picture_share(page: pdfium.PdfPage, size: tuple[float, float]) -> float:
     for seen, item in enumerate(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2)):
         if seen >= MAX_OBJECTS_SEEN or covered >= area:
             break
-        left, bottom, right, top = item.get_pos()
+        left, bottom, right, top = item.get_bounds()
         width = min(right, size[0]) - max(left, 0.0)
         height = min(top, size[1]) - max(bottom, 0.0)
         if width > 0 and height > 0:
@@ -104,11 +104,13 @@ def read_pdf(data: bytes, max_pages: int, max_chars: int) -> dict[str, Any]:
         textpage.close()
         chars = len(text.strip())
         share = picture_share(page, size) if chars < FIGURE_TEXT_CHARS else 0.0
+        blank = chars == 0 and pdfium_c.FPDFPage_CountObjects(page) == 0  # nothing drawn: no image either
         page.close()
         if len(text) > left:
             text, cut = text[:left], True
         left -= len(text)
-        pages.append({"text": text, "w": size[0], "h": size[1], "image": wants_image(chars, share)})
+        facts = {"text": text, "w": size[0], "h": size[1], "image": not blank and wants_image(chars, share)}
+        pages.append({**facts, "blank": True} if blank else facts)
         if cut:
             break
     encrypted = pdfium_c.FPDF_GetSecurityHandlerRevision(pdf) != -1  # opened without a password: owner-only

@@ -184,6 +184,10 @@ def _pool(
     )
 
 
+def _read_image(response: httpcore.Response, max_bytes: int) -> bytes:
+    return _read_body(response, max_bytes, IMAGE_BODY)
+
+
 def _read_body(response: httpcore.Response, max_bytes: int, kind: BodyKind) -> bytes:
     declared = _header(response, b"content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):

@@ -1,0 +1,110 @@
+"""Usage priced as AtlasCloud bills it: cached prompt tokens at the cached-input price (issue 19, part 3).
+
+Every expected amount is computed by hand in the test: tokens x USD per 1M tokens / 1,000,000,
+rounded to 7 decimals (half up) as Dify's SDK rounds a price.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from models.llm.cost import Prices, bill, to_llm_usage, usage_line
+from models.llm.dialect import UsageDetails, piece_of
+
+# deepseek-ai/deepseek-v3.2 on AtlasCloud: 0.26 in, 0.13 cached in, 0.38 out (USD per 1M tokens).
+V32 = Prices(input=Decimal("0.26"), output=Decimal("0.38"), cached_input=Decimal("0.13"))
+OPENAI_USAGE = {
+    "prompt_tokens": 3000,
+    "completion_tokens": 500,
+    "total_tokens": 3500,
+    "prompt_tokens_details": {"cached_tokens": 2048},
+    "completion_tokens_details": {"reasoning_tokens": 420},
+}
+DEEPSEEK_USAGE = {
+    "prompt_tokens": 3000,
+    "completion_tokens": 500,
+    "total_tokens": 3500,
+    "prompt_cache_hit_tokens": 2048,
+    "prompt_cache_miss_tokens": 952,
+    "completion_tokens_details": {"reasoning_tokens": 420},
+}
+
+
+def priced(usage: dict, prices: Prices = V32):
+    piece = piece_of({"choices": [], "usage": usage})
+    return to_llm_usage(bill(*piece.usage, piece.usage_details, prices), prices, latency=0.5)
+
+
+def test_both_usage_dialects_read_the_same_cached_and_reasoning_parts():
+    for usage in (OPENAI_USAGE, DEEPSEEK_USAGE):
+        piece = piece_of({"choices": [], "usage": usage})
+        assert piece.usage == (3000, 500)
+        assert piece.usage_details == UsageDetails(cached_tokens=2048, reasoning_tokens=420)
+
+
+def test_a_cached_reply_prices_cached_tokens_at_the_cached_price_in_both_dialects():
+    # by hand: 2048 x 0.13 / 1e6 = 0.00026624 -> 0.0002662; 952 x 0.26 / 1e6 = 0.00024752 -> 0.0002475
+    # prompt 0.0005137; completion 500 x 0.38 / 1e6 = 0.00019; total 0.0007037
+    for usage in (OPENAI_USAGE, DEEPSEEK_USAGE):
+        result = priced(usage)
+        assert result.prompt_price == Decimal("0.0005137")
+        assert result.completion_price == Decimal("0.0001900")
+        assert result.total_price == Decimal("0.0007037")
+        # (952 x 0.26 + 2048 x 0.13) / 3000 = 0.171253333... -> 0.171253 USD per 1M tokens
+        assert result.prompt_unit_price == Decimal("0.171253")
+        assert result.prompt_price_unit == Decimal("0.000001")
+        assert (result.prompt_tokens, result.completion_tokens, result.total_tokens) == (3000, 500, 3500)
+        assert result.completion_unit_price == Decimal("0.38") and result.currency == "USD"
+        assert result.latency == 0.5
+
+
+def test_an_uncached_reply_costs_what_the_sdk_would_charge():
+    usage = {"prompt_tokens": 3000, "completion_tokens": 500, "prompt_tokens_details": {"cached_tokens": 0}}
+    result = priced(usage)
+    # by hand: 3000 x 0.26 / 1e6 = 0.00078; 500 x 0.38 / 1e6 = 0.00019
+    assert result.prompt_price == Decimal("0.00078")
+    assert result.total_price == Decimal("0.00097")
+    assert result.prompt_unit_price == Decimal("0.26")
+    plain = priced({"prompt_tokens": 3000, "completion_tokens": 500})  # no details at all
+    assert (plain.prompt_price, plain.total_price) == (result.prompt_price, result.total_price)
+
+
+def test_reasoning_tokens_are_completion_tokens_even_when_reported_beside_them():
+    inside = piece_of(
+        {"usage": {"prompt_tokens": 10, "completion_tokens": 16, "completion_tokens_details": {"reasoning_tokens": 16}}}
+    )
+    assert inside.usage == (10, 16)  # OpenAI and DeepSeek count reasoning inside completion_tokens
+    beside = piece_of(
+        {"usage": {"prompt_tokens": 10, "completion_tokens": 5, "completion_tokens_details": {"reasoning_tokens": 40}}}
+    )
+    assert beside.usage == (10, 45)  # more reasoning than completion: reported apart, billed together
+    # by hand: 45 x 0.38 / 1e6 = 0.0000171
+    assert priced(
+        {"prompt_tokens": 10, "completion_tokens": 5, "completion_tokens_details": {"reasoning_tokens": 40}}
+    ).completion_price == Decimal("0.0000171")
+
+
+def test_without_a_cached_price_cached_tokens_cost_the_input_price_and_without_prices_nothing():
+    no_cache_price = Prices(input=Decimal("0.2"), output=Decimal("0.88"))
+    result = priced(OPENAI_USAGE, no_cache_price)
+    # by hand: 3000 x 0.2 / 1e6 = 0.0006 (2048 + 952 split changes nothing)
+    assert result.prompt_price == Decimal("0.0006") and result.prompt_unit_price == Decimal("0.2")
+    free = priced(OPENAI_USAGE, Prices(input=None, output=None))
+    assert free.total_price == 0 and free.prompt_unit_price == 0 and free.prompt_price_unit == 0
+
+
+def test_cached_tokens_never_exceed_the_prompt():
+    piece = piece_of(
+        {"usage": {"prompt_tokens": 100, "completion_tokens": 1, "prompt_tokens_details": {"cached_tokens": 900}}}
+    )
+    assert piece.usage_details.cached_tokens == 100
+    assert bill(100, 1, piece.usage_details, V32).uncached_tokens == 0
+
+
+def test_the_log_line_shows_each_part_and_its_price():
+    piece = piece_of({"choices": [], "usage": OPENAI_USAGE})
+    line = usage_line("deepseek-ai/deepseek-v3.2", bill(*piece.usage, piece.usage_details, V32), V32)
+    assert line == (
+        "usage deepseek-ai/deepseek-v3.2: prompt 3000 = uncached 952 x 0.26 USD/1M = 0.0002475 + cached 2048 x "
+        "0.13 USD/1M = 0.0002662; completion 500 (reasoning 420) x 0.38 USD/1M = 0.0001900; total 0.0007037 USD"
+    )
