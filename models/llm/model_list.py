@@ -67,10 +67,10 @@ def per_million(per_token: Any) -> Decimal | None:
         return None
     if not value.is_finite() or value < 0:
         return None
-    return (value * PER_MILLION).normalize()
+    return value * PER_MILLION
 
 
-def _count(value: Any) -> int | None:
+def positive_count(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int) and value > 0:
@@ -78,6 +78,12 @@ def _count(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().isdigit() and int(value) > 0:
         return int(value)
     return None
+
+
+def is_ready(entry: dict[str, Any]) -> bool:
+    """AtlasCloud omits is_ready on most servable models; only an explicit false means "not ready"."""
+    value = entry.get("is_ready", True)
+    return value is not False and str(value).lower() != "false"
 
 
 def _strings(value: Any) -> list[str] | None:
@@ -88,12 +94,11 @@ def _entry(entry: dict[str, Any]) -> ListedModel:
     pricing = entry.get("pricing") if isinstance(entry.get("pricing"), dict) else {}
     modalities = _strings(entry.get("input_modalities"))
     features = _strings(entry.get("supported_features"))
-    ready = entry.get("is_ready", True)
     return ListedModel(
         id=str(entry["id"]),
-        ready=ready is not False and str(ready).lower() != "false",
-        context_size=_count(entry.get("context_length")),
-        max_output=_count(entry.get("max_output_length")),
+        ready=is_ready(entry),
+        context_size=positive_count(entry.get("context_length")),
+        max_output=positive_count(entry.get("max_output_length")),
         vision=None if modalities is None else "image" in modalities,
         features=None if features is None else frozenset(features),
         input_price=per_million(pricing.get("prompt")),

@@ -10,10 +10,9 @@ from collections.abc import Mapping
 from typing import IO
 
 from dify_plugin import Speech2TextModel
-from dify_plugin.errors.model import CredentialsValidateFailedError
 
-from models.common.catalog import plugin_settings, predefined_model_ids
-from models.common.model import AtlasCloudModel, validation_failure
+from models.common.catalog import plugin_settings
+from models.common.media_model import AtlasCloudMediaModel
 from models.speech2text.settings import (
     AsrSettings,
     customizable_speech2text_schema,
@@ -22,15 +21,13 @@ from models.speech2text.settings import (
 )
 from models.speech2text.transcribe import transcribe
 from provider.connection import connection_from_credentials
-from provider.deadline import VALIDATION_BUDGET_S, Deadline
+from provider.deadline import Deadline
 from provider.errors.mapping import guard
 from provider.media import MediaClient
-from provider.validation import verify_api_key
-
-AUDIO_KIND = "Audio"  # AtlasCloud's model list: `type` of speech, music and sound models
 
 
-class AtlasCloudSpeech2TextModel(AtlasCloudModel, Speech2TextModel):
+class AtlasCloudSpeech2TextModel(AtlasCloudMediaModel, Speech2TextModel):
+    kind_label = "Speech-to-text model"
     customizable_schema = staticmethod(customizable_speech2text_schema)
 
     def _invoke(self, model: str, credentials: dict, file: IO[bytes], user: str | None = None) -> str:
@@ -44,16 +41,3 @@ class AtlasCloudSpeech2TextModel(AtlasCloudModel, Speech2TextModel):
         block = plugin_settings(model, "speech2text")
         schema = self.get_model_schema(model, credentials) if block else None
         return settings_from_schema(schema, block) if schema else settings_from_form(credentials)
-
-    def validate_credentials(self, model: str, credentials: Mapping) -> None:
-        """The key (free: provider/validation.py) and that AtlasCloud lists the model as an audio
-        model (public list); no job is submitted, so nothing is billed."""
-        try:
-            connection = connection_from_credentials(credentials)
-            self._settings(model, credentials)
-            verify_api_key(connection, predefined_model_ids())
-            MediaClient(connection, Deadline.start(VALIDATION_BUDGET_S)).require(model, AUDIO_KIND)
-        except CredentialsValidateFailedError:
-            raise
-        except Exception as error:
-            raise validation_failure(error, credentials, f"Speech-to-text model '{model}'") from None

@@ -10,20 +10,17 @@ from collections.abc import Generator, Mapping
 
 from dify_plugin import TTSModel
 from dify_plugin.entities.model import AIModelEntity, ModelPropertyKey
-from dify_plugin.errors.model import CredentialsValidateFailedError
 
-from models.common.catalog import plugin_settings, predefined_model_ids
-from models.common.model import AtlasCloudModel, validation_failure
+from models.common.catalog import plugin_settings
+from models.common.media_model import AtlasCloudMediaModel
 from models.tts.settings import TtsSettings, customizable_tts_schema, settings_from_form, settings_from_schema
 from models.tts.synthesis import plan, stream
 from models.tts.voices import voices_for
 from provider.connection import connection_from_credentials
-from provider.deadline import VALIDATION_BUDGET_S, Deadline
+from provider.deadline import Deadline
 from provider.errors.mapping import guard, map_stream_errors
 from provider.media import MediaClient
-from provider.validation import verify_api_key
 
-AUDIO_KIND = "Audio"
 # Looking up a user-added model's voices in AtlasCloud's schema must not hold up Dify's model list.
 VOICE_LOOKUP_BUDGET_S = 10.0
 
@@ -45,7 +42,8 @@ def _customizable(model: str, credentials: Mapping) -> AIModelEntity:
     return customizable_tts_schema(model, credentials, schema_voices(model, credentials))
 
 
-class AtlasCloudText2SpeechModel(AtlasCloudModel, TTSModel):
+class AtlasCloudText2SpeechModel(AtlasCloudMediaModel, TTSModel):
+    kind_label = "Text-to-speech model"
     customizable_schema = staticmethod(_customizable)
 
     def _invoke(
@@ -76,16 +74,3 @@ class AtlasCloudText2SpeechModel(AtlasCloudModel, TTSModel):
         if schema is None:
             return None
         return voices_for((schema.model_properties or {}).get(ModelPropertyKey.VOICES) or [], language)
-
-    def validate_credentials(self, model: str, credentials: Mapping) -> None:
-        """The key (free: provider/validation.py) and that AtlasCloud lists the model as an audio
-        model (public list); no job is submitted, so nothing is billed."""
-        try:
-            connection = connection_from_credentials(credentials)
-            self._settings(model, credentials)
-            verify_api_key(connection, predefined_model_ids())
-            MediaClient(connection, Deadline.start(VALIDATION_BUDGET_S)).require(model, AUDIO_KIND)
-        except CredentialsValidateFailedError:
-            raise
-        except Exception as error:
-            raise validation_failure(error, credentials, f"Text-to-speech model '{model}'") from None

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
+from models.llm.model_list import is_ready, per_million, positive_count
 from provider.errors.tree import EndpointError
 
 DEFAULT_ENDPOINT = "https://api.atlascloud.ai"
 # Cloudflare in front of AtlasCloud refuses clients without a User-Agent (error 1010, SAAS atlas.ts).
 USER_AGENT_NAME = "atlascloud-dify-plugin-catalog-sync"
 TIMEOUT_S = 30.0
-PER_MILLION = Decimal(1_000_000)
 
 
 class UpstreamError(RuntimeError):
@@ -75,39 +75,10 @@ def fetch(endpoint: str, timeout: float = TIMEOUT_S) -> bytes:
     return response.content
 
 
-def per_million(per_token: Any) -> Decimal | None:
-    """A per-token USD price (string or number) as an exact per-1M price: "0.00000026" -> 0.26."""
-    if per_token is None or isinstance(per_token, bool):
-        return None
-    try:
-        value = Decimal(str(per_token).strip())
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or value < 0:
-        return None
-    return value * PER_MILLION
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int) and value > 0:
-        return value
-    if isinstance(value, str) and value.strip().isdigit() and int(value) > 0:
-        return int(value)
-    return None
-
-
 def _strings(value: Any) -> tuple[str, ...] | None:
     if not isinstance(value, list):
         return None
     return tuple(str(item) for item in value)
-
-
-def _ready(entry: dict[str, Any]) -> bool:
-    # AtlasCloud omits is_ready on most servable models; only an explicit false means "not ready".
-    value = entry.get("is_ready", True)
-    return value is not False and str(value).lower() != "false"
 
 
 def _entry(entry: dict[str, Any]) -> ListedModel:
@@ -115,9 +86,9 @@ def _entry(entry: dict[str, Any]) -> ListedModel:
     features = _strings(entry.get("supported_features"))
     return ListedModel(
         id=str(entry["id"]),
-        ready=_ready(entry),
-        context_size=_count(entry.get("context_length")),
-        max_output=_count(entry.get("max_output_length")),
+        ready=is_ready(entry),
+        context_size=positive_count(entry.get("context_length")),
+        max_output=positive_count(entry.get("max_output_length")),
         input_modalities=_strings(entry.get("input_modalities")),
         features=None if features is None else frozenset(features),
         input_price=per_million(pricing.get("prompt")),
