@@ -58,6 +58,7 @@ provider/errors/bodies.py         | errors* provider*         | *
 provider/errors/redact.py         | errors* secrets*          | *
 provider/errors/mapping.py        | errors* provider*         | *
 provider/connection.py            | connection* provider*     | *
+provider/settings.py              | settings* transport* image_budget* fetch_policy* | *
 provider/deadline.py             | transport* provider*      | *
 provider/client.py                | client* errors* transport* upstream_http* validation* | *
 runtime/stdin_reader.py                   | stdio* count_request*     | *
