@@ -8,9 +8,9 @@ bash tools/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 if [ "$#" -gt 0 ]; then
-  exec .venv/bin/python -m pytest "$@"
+  exec .venv/bin/python -m pytest -p no:randomly "$@"
 fi
 status=0
-.venv/bin/python -m pytest tests/unit || status=$?
-.venv/bin/python -m pytest tests/e2e tests/replay || status=$?
+.venv/bin/python -m pytest -p no:randomly tests/unit || status=$?
+.venv/bin/python -m pytest -p no:randomly tests/e2e tests/replay || status=$?
 exit "$status"
