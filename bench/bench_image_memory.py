@@ -49,12 +49,15 @@ CHILD = """
 import gc, json, os, sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
-from models.vision_utils.image.budget import DEFAULT_BUDGET_MB
+from provider.settings import Settings
 from models.vision_utils.image.header import open_header
 from models.vision_utils.image.sizing import ImageLimits
 from models.vision_utils.image.convert import prepare_image
 from models.vision_utils.image.plan import decode_cost, decode_plan
 from provider.errors.tree import ImageError
+from runtime.startup import configure_converter
+
+configure_converter()  # as the plugin process does at start-up
 
 def kb(field):
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -82,7 +85,7 @@ except ImageError as error:
     outcome = "refused: " + str(error)[:60]
 ms = (time.perf_counter() - started) * 1000
 peak = (kb("VmHWM:") - before) * 1024
-default = "fits" if estimate <= DEFAULT_BUDGET_MB * 2**20 else "refused"
+default = "fits" if estimate <= Settings().image_memory_bytes else "refused"
 print(json.dumps({{"estimate": estimate, "peak": peak, "ms": ms, "outcome": outcome, "default": default}}))
 """
 

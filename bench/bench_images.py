@@ -29,6 +29,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from models.vision_utils.image.convert import prepare_image
 from models.vision_utils.image.sizing import ImageLimits, fit_size
+from runtime.startup import configure_converter
 from testkit.images import encode, exif_photo_jpeg, photo, screenshot
 
 LIMITS = ImageLimits()
@@ -106,6 +107,7 @@ def child(files: list[str], path: str, runs: int) -> None:
 
 
 def main() -> None:
+    configure_converter()  # as the plugin process does at start-up
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--child", nargs="*")

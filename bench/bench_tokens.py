@@ -57,6 +57,9 @@ try:
     from models.vision_utils.tokens.prompt import count_prompt_tokens
     from models.vision_utils.tokens.image import estimate_image_tokens
     from models.vision_utils.image.policy import ImagePolicy
+    from runtime.startup import configure_converter
+
+    configure_converter()  # as the plugin process does at start-up
 except ImportError:  # a baseline tree from before the re-rooming (issue 18)
     from models.catalog import plugin_settings
     from models.llm.tokens import count_prompt_tokens

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from provider.daemon import INVOCATION_LIMIT_S
 from provider.errors.tree import BudgetExceeded, StatusError
 from provider.errors.wording import capitalised
 from provider.settings import settings
@@ -44,15 +45,28 @@ class Deadline:
     expires_at: float
     budget_s: float
     what: str = "AtlasCloud"  # who is being waited for, for the message
+    limit: str = (
+        "this plugin's limit for one call "
+        f"(Dify's daemon stops every call at {INVOCATION_LIMIT_S} s, PLUGIN_MAX_EXECUTION_TIMEOUT)"
+    )
+    advice: str = (
+        "Lower max tokens or the reasoning effort, or have the administrator raise both limits "
+        "(ATLASCLOUD_TOTAL_TIMEOUT_S)."
+    )
     clock: Callable[[], float] = field(default=_now, repr=False, compare=False)
 
     @classmethod
     def start(
-        cls, budget_s: float | None = None, what: str = "AtlasCloud", clock: Callable[[], float] = _now
+        cls,
+        budget_s: float | None = None,
+        what: str = "AtlasCloud",
+        clock: Callable[[], float] = _now,
+        **wording: str,
     ) -> Deadline:
-        """A deadline from now; the budget defaults to ATLASCLOUD_TOTAL_TIMEOUT_S (provider/settings.py)."""
+        """A deadline from now; the budget defaults to ATLASCLOUD_TOTAL_TIMEOUT_S (provider/settings.py).
+        `wording` may replace the message's `limit` and `advice`."""
         budget = settings().total_timeout_s if budget_s is None else budget_s
-        return cls(clock() + budget, budget, what, clock)
+        return cls(expires_at=clock() + budget, budget_s=budget, what=what, clock=clock, **wording)
 
     def remaining(self) -> float:
         return self.expires_at - self.clock()
@@ -76,9 +90,7 @@ class Deadline:
 
     def exceeded(self) -> BudgetExceeded:
         return BudgetExceeded(
-            f"{capitalised(self.what)} did not finish within {self.budget_s:.0f} s, this plugin's limit for one call "
-            "(Dify's daemon stops every call at 600 s, PLUGIN_MAX_EXECUTION_TIMEOUT). Lower max tokens or "
-            "the reasoning effort, or have the administrator raise both limits (ATLASCLOUD_TOTAL_TIMEOUT_S)."
+            f"{capitalised(self.what)} did not finish within {self.budget_s:.0f} s, {self.limit}. {self.advice}"
         )
 
     def check(self) -> None:

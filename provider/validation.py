@@ -26,7 +26,6 @@ from provider.errors.mapping import validation_failed
 from provider.errors.tree import ReplyError, StatusError
 from provider.errors.wording import capitalised
 
-# Validation is interactive: an administrator is waiting for the form to answer.
 _MODEL_REFUSALS = {400, 404, 422}
 
 

@@ -11,7 +11,7 @@ import logging
 
 from dify_plugin import Plugin
 
-from models.vision_utils.image.budget import release_large_blocks_to_the_os
+from models.vision_utils.image.budget import image_memory, release_large_blocks_to_the_os
 from models.vision_utils.image.header import configure_pillow
 from provider.settings import settings
 from runtime import logs
@@ -22,12 +22,19 @@ from runtime.warmup import warm_up
 logger = logging.getLogger(__name__)
 
 
-def configure_process() -> None:
-    """Every process-wide setting but the stdin reader (tests of the converter use this too)."""
-    logs.send_to_daemon()
-    settings()
+def configure_converter() -> None:
+    """What the image converter needs of its process (in-process tests and benchmarks use it too):
+    freed image memory returned to the system, Pillow's limits and HEIF opener, the one budget."""
     release_large_blocks_to_the_os()
     configure_pillow()
+    image_memory()
+
+
+def configure_process() -> None:
+    """Every process-wide setting but the stdin reader."""
+    logs.send_to_daemon()
+    settings()
+    configure_converter()
 
 
 def start(plugin: Plugin) -> None:

@@ -12,9 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from models.vision_utils.image.header import configure_pillow  # noqa: E402
 from provider.settings import settings  # noqa: E402
 from runtime.logs import set_levels  # noqa: E402
+from runtime.startup import configure_converter  # noqa: E402
 from testkit.plugin_driver import PluginProcess  # noqa: E402
 from testkit.replay_server import ReplayServer  # noqa: E402
 from testkit.simulator.server import Simulator  # noqa: E402
@@ -23,7 +23,7 @@ from testkit.simulator.server import Simulator  # noqa: E402
 def pytest_configure(config: pytest.Config) -> None:
     """In-process tests get the plugin's process settings as `python -m main` makes them
     (runtime/startup.py), but not its log handler, which writes to stdout."""
-    configure_pillow()
+    configure_converter()
     set_levels()
 
 

@@ -53,14 +53,14 @@ models/llm/messages.py            | messages* llm*            | *
 models/llm/request.py             | request* llm*             | *
 models/vision_utils/tokens/prompt.py              | tokens* llm*              | *
 runtime/count_filter.py       | count_request* stdio*     | *
-provider/errors/tree.py           | errors* provider*         | *
+provider/errors/tree.py           | errors* provider* media_client* | *
 provider/errors/bodies.py         | errors* provider*         | *
 provider/errors/redact.py         | errors* secrets*          | *
 provider/errors/mapping.py        | errors* provider*         | *
 provider/connection.py            | connection* provider*     | *
 provider/settings.py              | settings* transport* image_budget* fetch_policy* | *
-provider/deadline.py             | transport* provider*      | *
-provider/client.py                | client* errors* transport* upstream_http* validation* | *
+provider/deadline.py             | transport* provider* fetch_policy* | *
+provider/client.py                | client* errors* transport* upstream_http* validation* media_client* | *
 runtime/stdin_reader.py                   | stdio* count_request*     | *
 provider/validation.py            | validation* provider*     | refuses_only_the_model pick_probe_model
 provider/forms.py                 | forms* provider*          | *
@@ -145,7 +145,8 @@ for module in "${modules[@]}"; do
     fi
     {
       echo "[mutmut]"
-      printf 'source_paths =\n    models\n    provider\n'
+      printf 'source_paths =\n    models\n    provider\n    runtime\n'
+      printf 'also_copy =\n    testkit\n    main.py\n'
       echo "only_mutate = $module"
       echo "pytest_add_cli_args_test_selection ="
       printf '    %s\n' "${tests[@]}"

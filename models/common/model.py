@@ -1,7 +1,7 @@
 """What every AtlasCloud model type shares: the error choke point and the user-added-model hook.
 
 Mixed in before the SDK base class (`class X(AtlasCloudModel, LargeLanguageModel)`), so all
-model types report failures through provider/errors.py the same way.
+model types report failures through provider/errors/mapping.py the same way.
 """
 
 from __future__ import annotations
@@ -80,6 +80,3 @@ class AtlasCloudModel:
 
     def _transform_invoke_error(self, error: Exception) -> InvokeError:
         return to_invoke_error(error)
-
-
-__all__ = ["AtlasCloudModel", "CredentialsValidateFailedError", "validation_failure"]

@@ -2,7 +2,7 @@
 
 Data flows one way: Dify request -> messages.py / request.py (images via vision_utils)
 -> upstream.py (the shared client, within the invocation's deadline) -> dialect.py / answer.py
--> stream.py -> Dify chunks; any failure on the way -> provider/errors.py, redacted.
+-> stream.py -> Dify chunks; any failure on the way -> provider/errors/mapping.py, redacted.
 """
 
 from __future__ import annotations
@@ -35,8 +35,6 @@ from provider.connection import Connection, connection_from_credentials, open_cl
 from provider.deadline import VALIDATION_BUDGET_S, Deadline, with_retries
 from provider.errors.mapping import guard, map_stream_errors
 from provider.validation import probe_request
-
-# A user-added model is checked with one tiny request; an administrator is waiting for the form.
 
 
 def count_images(messages: Sequence[PromptMessage]) -> int:

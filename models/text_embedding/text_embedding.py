@@ -33,8 +33,6 @@ from provider.deadline import VALIDATION_BUDGET_S, Deadline
 from provider.errors.mapping import is_not_found, to_invoke_error
 from provider.errors.tree import NotServed
 
-# An administrator is waiting for the form to answer.
-
 
 def not_served(model: str, error: InvokeError) -> str:
     return (

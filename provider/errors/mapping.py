@@ -111,6 +111,7 @@ def _classify(error: BaseException, label: str, secrets: tuple[str, ...]) -> Inv
     if isinstance(error, LimitExceeded):
         return InvokeConnectionError(str(error))
     if isinstance(error, InstallError):
+        logger.error("the plugin's install is damaged: %s", error)
         return InvokeServerUnavailableError(str(error))
     if isinstance(error, httpx.TimeoutException):
         return InvokeConnectionError(

@@ -31,7 +31,7 @@
     └── InstallError ........... the plugin's own files are damaged -> server unavailable
         └── EncodingFileError    the bundled tokenizer does not match its hash
 
-provider/errors/mapping.py turns each branch into Dify's `Invoke*Error`; nothing else raises those.
+provider/errors/mapping.py turns each branch into Dify's `Invoke*Error`; no other module raises those.
 This module imports nothing heavy, so any module may use it.
 """
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from models.vision_utils.image.budget import DEFAULT_BUDGET_MB
+from provider.settings import Settings
 from testkit.image_corpus import HOSTILE
 from testkit.images import image_part, transparent_png
 from testkit.plugin_driver import PluginProcess, llm_request
@@ -83,7 +83,7 @@ def test_the_hostile_corpus_eight_at_a_time_stays_within_the_memory_figure(fresh
     print(f"\n{len(images)} hostile images, 8 at a time: VmHWM {peak_mb:.0f} MiB, before {rss_before / 1024:.0f} MiB")
     assert peak_mb <= IMAGE_PROCESS_LIMIT_MB
     assert peak_kb * 1024 <= manifest["resource"]["memory"]
-    assert (peak_kb - rss_before) * 1024 <= DEFAULT_BUDGET_MB * MIB * 1.1, "growth beyond the budget"
+    assert (peak_kb - rss_before) * 1024 <= Settings().image_memory_bytes * 1.1, "growth beyond the budget"
     assert status_kb(pid, "VmRSS") - rss_before < 128 * 1024, "freed image memory went back to the OS"
 
 

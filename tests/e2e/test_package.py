@@ -34,7 +34,9 @@ def unpacked(tmp_path_factory) -> Path:
     assert "models/vision_utils/data/cl100k_base.tiktoken" in names
     assert {"manifest.yaml", "main.py", "pyproject.toml", "uv.lock", "PRIVACY.md", "_assets/icon.svg"} <= set(names)
     assert "requirements.txt" in names
-    assert not [n for n in names if n.startswith(("tests/", "bench/", "tools/", ".venv/", ".git/"))]
+    assert not [
+        n for n in names if n.startswith(("tests/", "testkit/", "docs/", "bench/", "tools/", ".venv/", ".git/"))
+    ]
     assert not [n for n in names if "__pycache__" in n or n == ".env"]
     return folder / "plugin"
 

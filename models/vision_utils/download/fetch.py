@@ -1,12 +1,12 @@
 """Download a file the plugin must convert itself (an image, a document), without becoming an SSRF tool.
 
-- One strict reading of every URL (image_url.py): http/https only, no credentials.
-- The address rule (ssrf.py): every address the host resolves to must be public, unless the
+- One strict reading of every URL (url.py): http/https only, no credentials.
+- The address rule (url_policy.py): every address the host resolves to must be public, unless the
   operator allowlisted the host (ATLASCLOUD_ALLOWED_FILE_HOSTS, for Dify's own file server).
-- The socket goes to an address that passed that check (fetch_net.py), never to a second
+- The socket goes to an address that passed that check (net.py), never to a second
   lookup's answer; each redirect hop (at most 3) is read and checked again.
 - HTTP(S)_PROXY / ALL_PROXY / NO_PROXY are honoured; through a proxy the target is checked as
-  far as the plugin can see it (ssrf.admit_via_proxy).
+  far as the plugin can see it (url_policy.admit_via_proxy).
 - One deadline for all of it (20 s by default, ATLASCLOUD_FETCH_TIMEOUT_S): DNS, connects, TLS,
   redirects and every read. A byte cap (MAX_DOWNLOAD_BYTES) on Content-Length and while
   streaming. The body must start like an image (or, for a document, like a document: BodyKind).
@@ -115,7 +115,12 @@ def fetch(url: str, kind: BodyKind, options: FetchSettings | None = None) -> byt
 
 def download(url: str, settings: FetchSettings, kind: BodyKind | None = None) -> bytes:
     kind = kind or IMAGE_BODY
-    deadline = Deadline.start(settings.timeout_s, what="the download")
+    deadline = Deadline.start(
+        settings.timeout_s,
+        what="the download",
+        limit="the limit for one download, redirects included",
+        advice="An administrator can raise it with ATLASCLOUD_FETCH_TIMEOUT_S.",
+    )
     resolve = settings.resolver(deadline)
     current = parse_image_url(url)
     for _ in range(settings.max_redirects + 1):

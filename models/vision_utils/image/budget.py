@@ -36,7 +36,6 @@ try:  # the unpatched lock even when gevent has monkey-patched `threading`
 except ImportError:  # pragma: no cover - gevent always comes with dify_plugin
     from threading import Lock as _native_lock
 
-DEFAULT_BUDGET_MB = 384
 DEFAULT_WAIT_S = 120.0
 POLL_S = 0.01
 # glibc's mallopt(M_MMAP_THRESHOLD, ...): allocations above this go to mmap and back to the OS.

@@ -1,6 +1,6 @@
 """How the converter will decode an image, and the memory that costs, from its header alone.
 
-The converter (images.py), the memory budget (budget.py) and the token estimate (content.py)
+The converter (convert.py), the memory budget (budget.py) and the token estimate (tokens/image.py)
 all read the same plan, so what is counted, reserved and done cannot drift apart.
 
 Memory model (bytes), checked against measured peaks by tests/unit/test_image_cost.py and
@@ -36,7 +36,7 @@ DECODER_COPIES = {"WEBP": 4, "HEIF": 3, "AVIF": 3, "TIFF": 2, "BMP": 3}
 # Images of the reduced size alive at once while converting (measured at most ~1.7:
 # the converted result plus a rotated, alpha-free or resampled copy of it).
 WORK_COPIES = 2
-# One strip of the decoded image and its converted and reduced forms (images.py: STRIP_PIXELS
+# One strip of the decoded image and its converted and reduced forms (convert.py: STRIP_PIXELS
 # of up to 4 bytes each, three times).
 STRIP_BYTES = 16 * 1024 * 1024
 # Pillow, libjpeg and the encoders' fixed working memory per image (tables, row buffers).
