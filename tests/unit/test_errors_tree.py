@@ -46,3 +46,13 @@ def test_a_result_that_cannot_be_fetched_is_the_servers_fault():
     assert error.expired is False and str(error) == "no audio in the outputs"
     assert ResultUnavailable("gone", expired=True).expired is True
     assert isinstance(to_invoke_error(error, GATEWAY), InvokeServerUnavailableError)
+
+
+def test_a_damaged_install_says_so_and_is_logged(caplog):
+    from provider.errors.tree import EncodingFileError
+
+    error = EncodingFileError("cl100k_base.tiktoken does not match its published SHA-256; reinstall the plugin.")
+    mapped = to_invoke_error(error, GATEWAY)
+    assert isinstance(mapped, InvokeServerUnavailableError)
+    assert mapped.description == "cl100k_base.tiktoken does not match its published SHA-256; reinstall the plugin."
+    assert "install is damaged" in caplog.text
