@@ -80,3 +80,16 @@ def test_the_jitter_adds_at_most_half_of_each_backoff(clock, monkeypatch):
     attempt, _ = attempts(clock, failures=2, cost_s=0.0)
     with_retries(Deadline.start(100), attempt, sleep=clock.sleep)
     assert clock.slept == [0.75, 1.5]
+
+
+def test_the_message_names_the_daemons_own_limit():
+    from provider.daemon import INVOCATION_LIMIT_S
+
+    assert f"stops every call at {INVOCATION_LIMIT_S} s" in str(Deadline.start(10).exceeded())
+
+
+def test_a_download_names_its_own_limit_and_setting():
+    message = str(
+        Deadline.start(20, what="the download", limit="the limit for one download", advice="Raise X.").exceeded()
+    )
+    assert message == "The download did not finish within 20 s, the limit for one download. Raise X."
