@@ -94,10 +94,14 @@ def test_every_failure_is_a_clear_dify_error(plugin, sim, creds, setup, error_ty
 
 def test_the_key_never_appears_when_an_upload_refusal_echoes_it(plugin, sim, creds):
     key = creds["api_key"]
+    # Only what this call made the process write: other tests' successful validations echo their
+    # credentials back to the daemon, as the protocol asks.
+    seen = (len(plugin.stdout_lines), len(plugin.stderr_lines), len(plugin.wire_lines))
     sim.state.media.inject("upload_status", status=401, message=f"invalid token {key}")
     result = transcribe(plugin, creds, (AUDIO / "hello.mp3").read_bytes())
     assert result.error_type == "InvokeAuthorizationError"
-    everything = json.dumps(result.error) + "\n".join(plugin.stdout_lines + plugin.stderr_lines + plugin.wire_lines)
+    written = plugin.stdout_lines[seen[0] :] + plugin.stderr_lines[seen[1] :] + plugin.wire_lines[seen[2] :]
+    everything = json.dumps(result.error) + "\n".join(written)
     assert key not in everything
 
 
