@@ -59,7 +59,7 @@ provider/errors/redact.py         | errors* secrets*          | *
 provider/errors/mapping.py        | errors* provider*         | *
 provider/connection.py            | connection* provider*     | *
 provider/settings.py              | settings* transport* image_budget* fetch_policy* | *
-provider/deadline.py             | transport* provider* fetch_policy* | *
+provider/deadline.py             | transport* provider* fetch_policy* errors_tree* | *
 provider/client.py                | client* errors* transport* upstream_http* validation* media_client* | *
 runtime/stdin_reader.py                   | stdio* count_request*     | *
 provider/validation.py            | validation* provider*     | refuses_only_the_model pick_probe_model

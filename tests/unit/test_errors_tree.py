@@ -56,3 +56,28 @@ def test_a_damaged_install_says_so_and_is_logged(caplog):
     assert isinstance(mapped, InvokeServerUnavailableError)
     assert mapped.description == "cl100k_base.tiktoken does not match its published SHA-256; reinstall the plugin."
     assert "install is damaged" in caplog.text
+
+
+def test_error_bodies_that_are_not_utf8_are_still_read():
+    from provider.errors.bodies import body_of, readable
+
+    assert body_of(b"\xffbad gateway\xfe") == "\ufffdbad gateway\ufffd"
+    assert readable(b"\xffbad gateway") == "\ufffdbad gateway"
+    assert readable({"error": 42}) is None, "an error field that is neither text nor an object says nothing"
+
+
+def test_an_error_inside_a_reply_names_atlascloud_unless_told_another_label():
+    from provider.errors.mapping import error_in_reply
+    from provider.errors.tree import UpstreamError
+
+    assert error_in_reply(UpstreamError(429, "slow down")).description.startswith("AtlasCloud reported an error")
+
+
+def test_a_call_without_a_budget_of_its_own_gets_the_configured_one(monkeypatch):
+    from provider.deadline import Deadline
+    from provider.settings import settings
+
+    monkeypatch.setenv("ATLASCLOUD_TOTAL_TIMEOUT_S", "123")
+    settings.cache_clear()
+    assert Deadline.start().budget_s == 123.0
+    assert Deadline.start(7).budget_s == 7
