@@ -59,3 +59,22 @@ def user_content(
         else:
             parts.append(placeholder(part, "this model only accepts text and images"))
     return parts
+
+
+def inline_base64(part: ImagePromptMessageContent | DocumentPromptMessageContent) -> tuple[str, int] | None:
+    """(text, offset) of a file part's base64 data, a data URI's payload left uncopied; None for a URL."""
+    if part.base64_data:
+        return part.base64_data, 0
+    if part.url.startswith("data:"):
+        comma = part.url.find(",")
+        return (part.url, comma + 1) if comma >= 0 else ("", 0)
+    return None
+
+
+def inline_text(part: ImagePromptMessageContent | DocumentPromptMessageContent) -> str:
+    """A file part's base64 data as text; empty when it has none (it is a URL)."""
+    inline = inline_base64(part)
+    if inline is None:
+        return ""
+    text, start = inline
+    return text[start:] if start else text

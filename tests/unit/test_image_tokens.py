@@ -209,7 +209,7 @@ def test_only_the_first_frame_is_read(monkeypatch, raw, plugin, method):
 
 
 def test_the_base64_of_a_data_uri_starts_after_its_first_comma_and_is_not_copied():
-    from models.vision_utils.tokens.image import inline_base64
+    from models.vision_utils.content import inline_base64
 
     def url_part(url: str) -> ImagePromptMessageContent:
         return ImagePromptMessageContent(format="png", mime_type="image/png", url=url, detail=HIGH)

@@ -7,6 +7,7 @@ import binascii
 
 from dify_plugin.entities.model.message import DocumentPromptMessageContent
 
+from models.vision_utils.content import inline_text
 from models.vision_utils.download.fetch import fetch_document
 from provider.errors.tree import DocumentError
 
@@ -21,9 +22,7 @@ def display_name(part: DocumentPromptMessageContent) -> str:
 
 def document_bytes(part: DocumentPromptMessageContent, max_bytes: int) -> bytes:
     """The document's bytes; DocumentError (or DownloadError) when there are none or too many."""
-    encoded = part.base64_data
-    if not encoded and part.url.startswith("data:"):
-        encoded = part.url.partition(",")[2]
+    encoded = inline_text(part)
     if encoded:
         if len(encoded) // 4 * 3 > max_bytes + 3:  # checked before decoding: no copy of an oversized file
             raise DocumentError(f"it is larger than the {max_bytes // 2**20} MB AtlasCloud accepts in one request")

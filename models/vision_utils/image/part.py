@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dify_plugin.entities.model.message import ImagePromptMessageContent
 
 from models.common.threads import run_blocking
+from models.vision_utils.content import inline_text
 from models.vision_utils.download.fetch import allowed_file_hosts, fetch_image
 from models.vision_utils.download.url import parse_image_url
 from models.vision_utils.download.url_policy import AllowedHost, is_allowlisted, is_public_address, refused_name
@@ -48,9 +49,7 @@ def is_forwardable_url(url: str, allowlist: Iterable[AllowedHost] | None = None)
 
 def image_bytes(part: ImagePromptMessageContent) -> bytes:
     """The raw bytes of an inline (base64 / data URI) or downloadable image."""
-    encoded = part.base64_data
-    if not encoded and part.url.startswith("data:"):
-        encoded = part.url.partition(",")[2]
+    encoded = inline_text(part)
     if encoded:
         try:
             return base64.b64decode(encoded, validate=True)

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from dify_plugin.entities.model.message import ImagePromptMessageContent
 
+from models.vision_utils.content import inline_base64
 from models.vision_utils.image.header import header_from_base64
 from models.vision_utils.image.part import detail_of
 from models.vision_utils.image.plan import sent_size
 from models.vision_utils.image.policy import ImagePolicy
 from provider.errors.tree import ImageError
-
-
-def inline_base64(part: ImagePromptMessageContent) -> tuple[str, int] | None:
-    """(text, offset) of the part's base64 data, a data URI's payload left uncopied; None for a URL."""
-    if part.base64_data:
-        return part.base64_data, 0
-    if part.url.startswith("data:"):
-        comma = part.url.find(",")
-        return (part.url, comma + 1) if comma >= 0 else ("", 0)
-    return None
 
 
 def estimate_image_tokens(part: ImagePromptMessageContent, policy: ImagePolicy) -> int:
