@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing of the plugin's pure core with mutmut (issue 12). Not run in CI: it takes minutes.
 #
-#   bash tools/mutation.sh                               # every module in MAP below
+#   bash tools/mutation.sh                               # every module in tools/mutation/map/*.map
 #   bash tools/mutation.sh models/rerank/parse.py ...    # only these
 #
 # Prints one row per module: mutants, killed, timeout, suspicious, survived, no tests (no selected
@@ -27,7 +27,7 @@
 # count) are copied to a scratch directory, where mutmut writes its mutants/ copy; the scratch copy is
 # removed on exit, also after a crash or Ctrl-C.
 #
-# Test selection (MAP): module | test files | functions to mutate.
+# Test selection (MAP, one file per area in tools/mutation/map/*.map): module | test files | functions to mutate.
 #   Test files are globs under tests/unit/, each matched as tests/unit/test_<glob>.py: the module's
 #   own name (test_stream*.py for stream.py) plus its area (llm, provider, rerank, embed, vision/images).
 #   A new unit test file named test_<module or area>...py is picked up without editing this script.
@@ -41,51 +41,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
 
-MAP="
-models/llm/sse.py                 | sse* llm*                 | *
-models/llm/dialect.py             | dialect* llm*             | *
-models/llm/think.py               | answer* think* llm*       | *
-models/llm/toolcalls.py           | answer* toolcalls* llm*   | *
-models/llm/answer.py              | answer* llm*              | *
-models/llm/stream.py              | stream* llm*              | *
-models/llm/upstream.py            | upstream* llm*            | *
-models/llm/messages.py            | messages* llm*            | *
-models/llm/request.py             | request* llm*             | *
-models/vision_utils/tokens/prompt.py              | tokens* llm*              | *
-runtime/count_filter.py       | count_request* stdio*     | *
-provider/errors/tree.py           | errors* provider* media_client* | *
-provider/errors/bodies.py         | errors* provider*         | *
-provider/errors/redact.py         | errors* secrets*          | *
-provider/errors/mapping.py        | errors* provider*         | *
-provider/connection.py            | connection* provider*     | *
-provider/settings.py              | settings* transport* image_budget* fetch_policy* | *
-provider/deadline.py             | transport* provider* fetch_policy* errors_tree* | *
-provider/client.py                | client* errors* transport* upstream_http* validation* media_client* | *
-runtime/stdin_reader.py                   | stdio* count_request*     | *
-provider/validation.py            | validation* provider*     | refuses_only_the_model pick_probe_model
-provider/forms.py                 | forms* provider*          | *
-models/rerank/parse.py            | rerank_parse* parse* rerank* | *
-models/rerank/prompt.py           | rerank_prompt* prompt* rerank* | *
-models/rerank/ranker.py           | rerank* ranker*           | _cost plan_rank_batches clip
-models/rerank/rerank.py           | rerank* select*           | select
-models/rerank/line_cap.py         | rerank*                   | *
-models/text_embedding/batching.py | batching* embed*          | *
-models/text_embedding/embed.py    | embed* batching*          | *
-models/text_embedding/reply.py    | embed_reply* embed*       | *
-models/vision_utils/download/url_policy.py       | ssrf* fetch*              | *
-models/vision_utils/download/url.py  | ssrf* fetch*              | *
-models/vision_utils/download/fetch.py      | fetch* ssrf*              | *
-models/vision_utils/image/header.py     | image* images* count_request* | *
-models/vision_utils/image/sizing.py     | image_sizing* image* images* | *
-models/vision_utils/image/plan.py       | image_cost* image* images* | *
-models/vision_utils/image/budget.py     | image_budget*             | *
-models/vision_utils/image/cache.py      | image* images* cache*     | *
-models/vision_utils/image/part.py  | image_tokens* image* vision* fetch_policy* | is_forwardable_url detail_of
-models/vision_utils/tokens/image.py | image_tokens* count_request* | estimate_image_tokens inline_base64
-models/vision_utils/image/convert.py     | images* image*            | *
-models/vision_utils/image/policy.py     | policy* vision* images* image* | *
-models/vision_utils/tokens/text.py     | tokens* vision* image_tokens* | *
-"
+MAP="$(cat tools/mutation/map/*.map | grep -v '^#')"
 
 JOBS="${MUTATION_JOBS:-2}"
 OUT="${MUTATION_OUT:-$ROOT/bench/results/mutation}"
