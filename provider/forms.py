@@ -21,14 +21,15 @@ def positive_int(credentials: Mapping, name: str, default: int) -> int:
     return value
 
 
-def price(credentials: Mapping, name: str) -> Decimal:
+def price(credentials: Mapping, name: str, unit: str = "USD per 1M tokens") -> Decimal:
+    """A price from the form, in the `unit` its label names (the error repeats it)."""
     raw = credentials.get(name)
     if raw in (None, ""):
         return Decimal(0)
     try:
         value = Decimal(str(raw).strip())
     except InvalidOperation as error:
-        raise FormError(f"'{name}' must be a number (USD per 1M tokens), got {raw!r}") from error
+        raise FormError(f"'{name}' must be a number ({unit}), got {raw!r}") from error
     if not value.is_finite() or value < 0:  # NaN cannot even be compared
         raise FormError(f"'{name}' must be zero or more, got {raw!r}")
     return value

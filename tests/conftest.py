@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +29,82 @@ def pytest_configure(config: pytest.Config) -> None:
     (runtime/startup.py), but not its log handler, which writes to stdout."""
     configure_converter()
     set_levels()
+
+
+# How long the session's end waits for threads and child processes that are finishing anyway.
+LEFTOVER_GRACE_S = 10.0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A run whose tests left a non-daemon thread or a child process running fails here, by name,
+    instead of keeping pytest alive after its last test (interpreter exit joins such threads)."""
+    leftovers = _leftovers(time.monotonic() + LEFTOVER_GRACE_S)
+    if leftovers:
+        session.config.get_terminal_writer().line("left running after the last test: " + ", ".join(leftovers), red=True)
+        for pid in _child_pids():
+            _kill(pid)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        session.config.stash[_EXIT_NOW] = True
+
+
+_EXIT_NOW = pytest.StashKey[bool]()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A leftover thread cannot be stopped, and interpreter exit would wait for it: leave at once."""
+    if config.stash.get(_EXIT_NOW, False):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(pytest.ExitCode.TESTS_FAILED)
+
+
+def _leftovers(give_up_at: float) -> list[str]:
+    while True:
+        threads = [
+            thread
+            for thread in threading.enumerate()
+            if thread is not threading.main_thread() and not thread.daemon and thread.is_alive()
+        ]
+        children = _child_pids()
+        if not (threads or children) or time.monotonic() >= give_up_at:
+            break
+        for thread in threads:
+            thread.join(timeout=0.1)
+        if not threads:
+            time.sleep(0.1)
+    return [f"thread {thread.name!r}" for thread in threads] + [
+        f"process {pid} ({_command_of(pid)})" for pid in children
+    ]
+
+
+def _child_pids() -> list[int]:
+    """Running (not zombie) children of this process, read from /proc (Linux)."""
+    pids: list[int] = []
+    for task in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        for pid in task.read_text().split():
+            if _state_of(int(pid)) not in ("Z", "X", ""):
+                pids.append(int(pid))
+    return pids
+
+
+def _state_of(pid: int) -> str:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
+def _command_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")[:80]
+    except OSError:
+        return "?"
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(OSError):
+        os.kill(pid, 9)
 
 
 @pytest.fixture(scope="session")

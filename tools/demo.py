@@ -13,6 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from testkit.documents import document_part, text_pdf  # noqa: E402
 from testkit.images import encode, image_part, photo  # noqa: E402
 from testkit.plugin_driver import PluginProcess, action_request, llm_request  # noqa: E402
 from testkit.simulator.inspect import inspect_images  # noqa: E402
@@ -84,13 +85,57 @@ def main() -> int:
                     f"{sent['width']}x{sent['height']}, {sent['bytes'] / 1e3:.0f} kB, GPS present: {sent['has_gps']}"
                 )
 
+            failures += _document_step(plugin, credentials, model, simulator)
             failures += _embedding_step(plugin, credentials, simulator)
             failures += _rerank_step(plugin, credentials)
+            failures += _voice_step(plugin, credentials)
     finally:
         if simulator is not None:
             simulator.stop()
     print("\nDemo finished " + ("successfully." if not failures else f"with {failures} failure(s)."))
     return 1 if failures else 0
+
+
+def _document_step(plugin, credentials, model, simulator) -> int:
+    step(f"Ask {model} about a 3-page PDF report")
+    content = [
+        {"type": "text", "data": "Summarise this report in one sentence."},
+        document_part(text_pdf(3, lines=2), "application/pdf", "report.pdf"),
+    ]
+    result = plugin.request(
+        llm_request(model, credentials, [{"role": "user", "content": content}], parameters={"max_tokens": 1024}),
+        on_output=lambda out: print(out["delta"]["message"].get("content") or "", end="", flush=True),
+    )
+    print()
+    if simulator is not None and result.ok:
+        parts = simulator.last_body()["messages"][-1]["content"]
+        document = next(part["text"] for part in parts if "<document" in part.get("text", ""))
+        print(f"AtlasCloud received the PDF as text: {document.splitlines()[0]} ... ({len(document)} characters)")
+    return _report(result)
+
+
+def _voice_step(plugin, credentials) -> int:
+    speaker = os.environ.get("ATLASCLOUD_TTS_MODEL", "xai/tts-v1")
+    listener = os.environ.get("ATLASCLOUD_STT_MODEL", "xai/stt-v1")
+    step(f"Speak a sentence with {speaker}, then transcribe it with {listener}")
+    sentence = "Dify runs on AtlasCloud."
+    request = action_request(
+        "invoke_tts", "tts", speaker, credentials, content_text=sentence, voice="eve", tenant_id="demo"
+    )
+    spoken = plugin.request(request, timeout=300)
+    if not spoken.ok:
+        print(f"FAILED: {spoken.error_type}: {spoken.message}")
+        return 1
+    audio = spoken.audio()
+    print(f"{len(audio) / 1e3:.1f} kB of MP3 streamed back")
+    heard = plugin.request(
+        action_request("invoke_speech2text", "speech2text", listener, credentials, file=audio.hex()), timeout=300
+    )
+    if not heard.ok:
+        print(f"FAILED: {heard.error_type}: {heard.message}")
+        return 1
+    print(f"transcript: {heard.single()['result']!r}")
+    return 0
 
 
 def _embedding_step(plugin, credentials, simulator) -> int:

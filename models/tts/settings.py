@@ -138,6 +138,9 @@ def customizable_tts_schema(model: str, credentials: Mapping, schema_voices: Seq
         parameter_rules=[],
         # Dify prices TTS per 1,000 characters (the openai plugin's tts-1 YAML: unit 0.001).
         pricing=PriceConfig(
-            input=price(credentials, "input_price"), output=Decimal(0), unit=Decimal("0.001"), currency="USD"
+            input=price(credentials, "input_price", "USD per 1,000 characters"),
+            output=Decimal(0),
+            unit=Decimal("0.001"),
+            currency="USD",
         ),
     )
