@@ -102,7 +102,7 @@ for module in "${modules[@]}"; do
     {
       echo "[mutmut]"
       printf 'source_paths =\n    models\n    provider\n    runtime\n'
-      printf 'also_copy =\n    testkit\n    main.py\n'
+      printf 'also_copy =\n    testkit\n    tools\n    main.py\n'
       echo "only_mutate = $module"
       echo "pytest_add_cli_args_test_selection ="
       printf '    %s\n' "${tests[@]}"
