@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from dify_plugin import RerankModel
-from dify_plugin.entities.model import PriceType
+from dify_plugin.entities.model import ModelPropertyKey, PriceType
 from dify_plugin.entities.model.message import ImagePromptMessageContent
 from dify_plugin.entities.model.rerank import MultiModalRerankResult, RerankDocument, RerankResult
 from dify_plugin.entities.model.text_embedding import MultiModalContent, MultiModalContentType
@@ -119,7 +119,9 @@ class AtlasCloudRerankModel(AtlasCloudModel, RerankModel):
         block = plugin_settings(model, "rerank")
         if block:
             schema = self.get_model_schema(model, credentials)
-            context = int((schema.model_properties or {}).get("context_size", 131072)) if schema else 131072
+            context = (
+                int((schema.model_properties or {}).get(ModelPropertyKey.CONTEXT_SIZE, 131072)) if schema else 131072
+            )
             return settings_from_yaml(block.get("ranker") or {}, list(schema.features or []) if schema else [], context)
         return settings_from_form(credentials)
 

@@ -43,11 +43,10 @@ class EmbeddingSettings:
 
 
 def embedding_settings(credentials: Mapping) -> EmbeddingSettings:
-    dimensions = credentials.get("dimensions")
     return EmbeddingSettings(
         context_size=positive_int(credentials, "context_size", MAX_TOKENS_PER_INPUT),
         max_inputs=min(positive_int(credentials, "max_chunks", 256), MAX_INPUTS_PER_REQUEST),
-        dimensions=positive_int(credentials, "dimensions", 1) if dimensions not in (None, "") else None,
+        dimensions=positive_int(credentials, "dimensions", 0) or None,  # empty: the model's own width
         query_prefix=str(credentials.get("query_prefix") or ""),
         document_prefix=str(credentials.get("document_prefix") or ""),
     )

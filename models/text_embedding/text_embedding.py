@@ -36,7 +36,8 @@ from provider.errors.tree import NotServed
 
 def not_served(model: str, error: InvokeError) -> str:
     return (
-        f"AtlasCloud (or the configured endpoint) does not serve embeddings for model '{model}': {error}. "
+        f"AtlasCloud (or the configured endpoint) does not serve embeddings for model '{model}': "
+        f"{str(error).rstrip('.')}. "
         "AtlasCloud lists no embedding models today; use an endpoint_url that serves /v1/embeddings."
     )
 

@@ -247,3 +247,22 @@ def test_an_error_inside_a_200_reply_keeps_its_code_and_words():
     with pytest.raises(UpstreamError) as raised:
         vectors_of_reply({"code": 402, "msg": "insufficient balance", "request_id": "r-1"}, 1)
     assert (raised.value.status, raised.value.message, raised.value.request_id) == (402, "insufficient balance", "r-1")
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ({"data": [{"embedding": "abc"}]}, "it returned an embedding that is not base64"),
+        (
+            {"data": [{"embedding": base64.b64encode(b"abc").decode()}]},
+            "it returned a base64 embedding that is not float32",
+        ),
+        ({"data": [{"embedding": None}]}, "it returned an embedding that is neither numbers nor base64"),
+        ({"data": "none"}, "its reply has no list of embeddings"),
+    ],
+    ids=["not base64", "not float32", "neither", "no rows"],
+)
+def test_an_unreadable_reply_is_described_exactly_as_the_user_reads_it(answer, message):
+    with pytest.raises(EmbeddingReplyError) as raised:
+        vectors_of_reply(answer, 1)
+    assert str(raised.value) == message

@@ -100,6 +100,15 @@ def test_fit_result_warns_with_the_counts(caplog):
     assert "left out the 2 lowest-ranked of 6 documents" in caplog.text and "5 MiB" in caplog.text
 
 
+def test_fit_result_logs_one_plain_warning_for_administrators(caplog):
+    docs = [doc(n, "é" * 600_000) for n in range(5)]
+    with caplog.at_level(logging.WARNING, logger="models.rerank.rerank"):
+        fit_result("m", docs)
+    assert [record.getMessage() for record in caplog.records] == [
+        "rerank result: left out the 1 lowest-ranked of 5 documents to stay under the plugin daemon's 5 MiB line limit"
+    ]
+
+
 def test_fit_result_is_silent_when_everything_fits(caplog):
     docs = [doc(0, "a"), doc(1, "b")]
     with caplog.at_level(logging.WARNING):
