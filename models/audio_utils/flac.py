@@ -29,7 +29,7 @@ def _coded_number(data: bytes, offset: int) -> tuple[int, int] | None:
     if offset >= len(data):
         return None
     first = data[offset]
-    width = 1 if first < 0x80 else next((w for w in range(2, 8) if first >> (7 - w) == (0xFF >> (8 - w)) - 1), 0)
+    width = 1 if first < 0x80 else next((w for w in range(2, 8) if first >> (7 - w) == (0xFF >> (7 - w)) - 1), 0)
     if width == 0 or offset + width > len(data):
         return None
     value = first & (0x7F >> width) if width > 1 else first

@@ -23,12 +23,10 @@ MIN_FIRST_CHARS = 24
 def sentences(text: str) -> list[str]:
     """The text cut after each sentence end; joined back they give the text (without its edges' spaces)."""
     found, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        if match.end() > start:
-            found.append(text[start : match.end()])
-            start = match.end()
-    if start < len(text):
-        found.append(text[start:])
+    for match in _SENTENCE_END.finditer(text):  # matches are never empty: each ends past `start`
+        found.append(text[start : match.end()])
+        start = match.end()
+    found.append(text[start:])  # the rest ("" when the text ends with a sentence end: dropped below)
     return [piece for piece in found if piece.strip()]
 
 
@@ -39,7 +37,7 @@ def _cut(sentence: str, limit: int) -> list[str]:
     while len(rest) > limit:
         window = rest[:limit]
         cut = max((m.end() for m in _CLAUSE_END.finditer(window)), default=0)
-        if cut < limit // 3:
+        if cut < max(1, limit // 3):  # a cut at 0 would never end
             space = window.rfind(" ")
             cut = space + 1 if space >= limit // 3 else limit
         parts.append(rest[:cut])

@@ -59,3 +59,44 @@ def test_nothing_speakable_gives_no_pieces(text):
 
 def test_punctuation_only_sentences_are_not_jobs():
     assert pieces("Hello world, how are you. ... !!! Fine thanks.", 30) == ["Hello world, how are you.", "Fine thanks."]
+
+
+def test_a_long_sentence_is_cut_at_a_clause_mark_only_past_a_third_of_the_limit():
+    at_a_third = "a" * 28 + ", " + "b" * 70  # the clause ends at 30 = 91 // 3
+    assert pieces(at_a_third, 91) == ["a" * 28 + ",", "b" * 70]
+    too_early = "a" * 23 + ", " + "b" * 80  # the clause ends at 25: cut at the limit instead
+    assert [len(p) for p in pieces(too_early, 91)] == [91, 14]
+
+
+def test_a_long_sentence_without_clauses_is_cut_at_a_space_only_past_a_third_of_the_limit():
+    assert pieces("a" * 30 + " " + "b" * 80, 91) == ["a" * 30, "b" * 80]  # the space at 30 = 91 // 3
+    assert [len(p) for p in pieces("a" * 25 + " " + "b" * 80, 91)] == [91, 15]
+
+
+def test_a_sentence_of_exactly_the_limit_stays_whole():
+    sentence = "Exactly as long as the limit, with a comma in the middle of it all, and no more words."
+    assert pieces(sentence, len(sentence)) == [sentence]
+
+
+def test_a_first_sentence_of_the_minimum_length_is_a_piece_of_its_own():
+    first = "One two three four five."
+    assert len(first) == MIN_FIRST_CHARS
+    assert pieces(first + " Second one here. Third.", 100) == [first, "Second one here. Third."]
+
+
+def test_a_short_first_sentence_takes_the_next_ones_in_order_while_they_fit_the_limit():
+    assert pieces("Hi. Yo. Then a third sentence that is long.", 100) == ["Hi. Yo. Then a third sentence that is long."]
+    assert pieces("Hi. " + "x" * 95 + ".", 100) == ["Hi. " + "x" * 95 + "."], "exactly the limit together"
+    assert pieces("Hi. " + "x" * 96 + ".", 100) == ["Hi.", "x" * 96 + "."], "one more is over the limit"
+
+
+def test_later_sentences_are_packed_up_to_exactly_the_limit():
+    first = "This first sentence is long enough. "
+    text = first + "a" * 28 + ". " + "b" * 28 + ". " + "And the next one."  # 30 + 30 characters
+    assert pieces(text, 60) == [first.strip(), "a" * 28 + ". " + "b" * 28 + ".", "And the next one."]
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_a_limit_of_one_or_two_characters_still_ends(limit):
+    parts = pieces("hello world", limit)
+    assert "".join(parts) == "helloworld" and all(len(part) <= limit for part in parts)

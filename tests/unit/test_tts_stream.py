@@ -131,3 +131,17 @@ def test_text_that_cannot_be_read_is_refused_before_any_job(text, message):
 def test_a_job_the_schema_refuses_is_refused_before_any_job():
     with pytest.raises(ParameterError):
         plan(CheckingMedia(refuse=True), "m", SETTINGS, "Hello there my friend.", "ara")  # type: ignore[arg-type]
+
+
+def test_a_text_of_exactly_the_longest_length_is_read_and_the_refusals_say_what_to_do():
+    text = ("Hello there my friend. " * 50)[:1000]
+    assert plan(CheckingMedia(), "m", SETTINGS, text, "ara").chars > 900  # type: ignore[arg-type]
+    with pytest.raises(SpeechTextError) as caught:
+        plan(CheckingMedia(), "m", SETTINGS, text + "!", "ara")  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "The text has 1001 characters; this plugin reads at most 1000 aloud in one call (each call must end "
+        "within Dify's time limit). Send it in parts."
+    )
+    with pytest.raises(SpeechTextError) as caught:
+        plan(CheckingMedia(), "m", SETTINGS, " ... ", "ara")  # type: ignore[arg-type]
+    assert str(caught.value) == "The text has nothing to read aloud (it is empty or only punctuation)."
