@@ -83,7 +83,8 @@ started=$SECONDS
 for module in "${modules[@]}"; do
   tests=()
   for glob in $(field "$module" 2); do
-    for file in tests/unit/test_$glob.py; do [ -f "$file" ] && tests+=("$file"); done
+    # From the scratch copy: a test file written in the working tree during a run is not in it.
+    for file in "$SCRATCH"/tests/unit/test_$glob.py; do [ -f "$file" ] && tests+=("${file#"$SCRATCH"/}"); done
   done
   mapfile -t tests < <(printf '%s\n' "${tests[@]}" | awk 'NF && !seen[$0]++')
   functions=$(field "$module" 3)
