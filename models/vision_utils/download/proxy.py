@@ -55,7 +55,7 @@ def bypasses_proxy(host: str, no_proxy: str) -> bool:
             return True
         if _matches_address(host, entry):
             return True
-        name = entry.removeprefix("*").removeprefix(".").rsplit(":", 1)[0] if "]" not in entry else entry
+        name = entry.removeprefix("*").removeprefix(".").rsplit(":", 1)[0]
         if host == name or host.endswith(f".{name}"):
             return True
     return False
