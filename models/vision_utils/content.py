@@ -35,7 +35,7 @@ def text_of(message: PromptMessage) -> str:
 
 def placeholder(part: Any, reason: str) -> dict[str, Any]:
     """Text that tells the model an attachment existed without sending it."""
-    name = getattr(part, "filename", "") or getattr(part, "format", "") or "file"
+    name = part.filename or part.format or "file"  # every non-text Dify part has both fields
     return {"type": "text", "text": f"[{part.type.value} '{name}' omitted: {reason}]"}
 
 
@@ -77,4 +77,4 @@ def inline_text(part: ImagePromptMessageContent | DocumentPromptMessageContent) 
     if inline is None:
         return ""
     text, start = inline
-    return text[start:] if start else text
+    return text[start:]

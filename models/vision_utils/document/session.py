@@ -81,7 +81,7 @@ def _images(messages: Sequence[PromptMessage]) -> int:
 def context_and_reserve(schema: AIModelEntity | None, parameters: Mapping[str, Any] | None) -> tuple[int, int]:
     """(the model's context size, 0 if unknown; the tokens kept for the answer)."""
     properties = schema.model_properties if schema else {}
-    context = properties.get(ModelPropertyKey.CONTEXT_SIZE) or properties.get("context_size") or 0
+    context = properties.get(ModelPropertyKey.CONTEXT_SIZE) or 0  # pydantic keys a "context_size" by the enum
     asked = (parameters or {}).get("max_tokens")
     if isinstance(asked, int) and asked > 0:
         return int(context), asked
