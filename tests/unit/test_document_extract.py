@@ -118,6 +118,13 @@ def test_plain_text_stops_at_the_characters_allowed():
     assert (longer.pages[0].text, longer.cut_chars) == ("abcdef", True)
 
 
+def test_text_past_what_cleaning_removed_still_says_the_document_was_cut():
+    small = DocumentLimits(max_chars=6)
+    noisy = b"\x01" * 20 + b"abc" + b"real text that was never read"
+    result = extract(noisy, Sniffed("text", "text"), small)
+    assert (result.pages[0].text, result.cut_chars) == ("", True)
+
+
 def test_a_content_is_read_once_per_limits(monkeypatch: pytest.MonkeyPatch):
     reader = FakeReader(PDF_HEADER)
     monkeypatch.setattr(extract_module, "run_reader", reader)

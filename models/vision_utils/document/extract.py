@@ -61,8 +61,9 @@ def digest_of(raw: bytes) -> str:
 
 
 def _read_text(raw: bytes, max_chars: int) -> tuple[str, bool]:
-    text = clean_text(decode_text(raw)[: max_chars * 2])
-    return text[:max_chars], len(text) > max_chars
+    decoded = decode_text(raw)
+    text = clean_text(decoded[: max_chars * 2])  # cleaning only ever removes characters
+    return text[:max_chars], len(text) > max_chars or len(decoded) > max_chars * 2
 
 
 def _pages_tokens(texts: list[str]) -> list[int]:
