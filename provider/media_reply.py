@@ -108,8 +108,10 @@ def terminal_in_error_body(body: Any, job_id: str) -> Prediction | None:
     never retried. None when the body does not describe a finished job."""
     if not isinstance(body, Mapping) or not isinstance(body.get("data"), Mapping):
         return None
-    prediction = prediction_of(body, job_id)
-    return prediction if prediction.finished else None
+    status = str(body["data"].get("status") or "").strip().lower()
+    if status not in SUCCEEDED | FAILED:
+        return None  # a passing server error about a running job: the poll is tried again
+    return prediction_of(body, job_id)
 
 
 def outputs_of(payload: Mapping[str, Any]) -> tuple[str, ...]:

@@ -27,4 +27,4 @@ def warm_up() -> None:
     try:
         encoding()
     except EncodingFileError as error:  # chat still works; token counts report this again when asked
-        logger.error("%s", error)
+        logger.error(str(error))

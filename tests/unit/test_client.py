@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+import socket
+import ssl
+import subprocess
+from pathlib import Path
 
 import httpx
 import pytest
 
-from provider.client import tls_context
+from provider.client import Client, tls_context
 from provider.errors.tree import ReplyError, StatusError
+from testkit import fetch_servers as fs
 from tests.unit.fakes import TIMEOUT, client_answering, status_error
 
 
@@ -98,3 +105,67 @@ def test_a_redirect_is_followed_as_the_openai_client_did():
 
     assert client_answering(handler).call("/models", None, TIMEOUT, method="GET") == {"data": []}
     assert seen == ["https://api.atlascloud.ai/v1/models", "https://api.atlascloud.ai/v2/models"]
+
+
+def held_open(conn: socket.socket, seen: fs.Seen) -> None:
+    """A streamed reply whose body never ends: the connection stays busy until the client closes it."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+    with contextlib.suppress(OSError):
+        while conn.recv(4096):
+            pass
+
+
+def test_one_client_holds_more_than_a_hundred_streams_open_at_once():
+    """Streams of many users share one key's client: more than httpx's default 100 connections."""
+    server = fs.ScriptedServer()
+    server.default = held_open
+    client = Client(server.url("/v1"), {"Authorization": "Bearer k"})
+    opened: list[httpx.Response] = []
+    try:
+        for _ in range(101):
+            opened.append(client.open("/chat/completions", {}, httpx.Timeout(5.0, pool=0.2)))
+        assert server.seen.connections == 101
+    finally:
+        for response in opened:
+            response.close()
+        server.stop()
+
+
+def openssl(*args: str) -> str:
+    return subprocess.run(["openssl", *args], check=True, capture_output=True, text=True, timeout=60).stdout
+
+
+@pytest.fixture
+def loopback_certificates(tmp_path) -> tuple[Path, Path, Path]:
+    """Two self-signed certificates for 127.0.0.1: one (and its key) served, the other not."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    for name in ("served", "other"):
+        openssl(
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name} test root",
+            "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(tmp_path / f"{name}.key"), "-out", str(tmp_path / f"{name}.pem"),
+        )  # fmt: skip
+    return tmp_path / "served.pem", tmp_path / "served.key", tmp_path / "other.pem"
+
+
+def test_the_operators_cert_file_and_cert_dir_are_both_trusted(loopback_certificates, tmp_path, monkeypatch):
+    """SSL_CERT_FILE and SSL_CERT_DIR add to the trusted roots (httpx alone would use only the file)."""
+    served, key, other = loopback_certificates
+    folder = tmp_path / "roots"
+    folder.mkdir()
+    shutil.copy(served, folder / f"{openssl('x509', '-hash', '-noout', '-in', str(served)).strip()}.0")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(served, key)
+    server = fs.ScriptedServer(tls=context)
+    server.default = fs.status(200, b"{}")
+    monkeypatch.setenv("SSL_CERT_FILE", str(other))
+    monkeypatch.setenv("SSL_CERT_DIR", str(folder))
+    tls_context.cache_clear()
+    try:
+        client = Client(f"https://127.0.0.1:{server.port}/v1", {})
+        assert client.call("/models", None, TIMEOUT, method="GET") == {}
+        assert len(server.seen.request_lines) == 1
+    finally:
+        tls_context.cache_clear()
+        server.stop()

@@ -55,7 +55,9 @@ def test_a_damaged_install_says_so_and_is_logged(caplog):
     mapped = to_invoke_error(error, GATEWAY)
     assert isinstance(mapped, InvokeServerUnavailableError)
     assert mapped.description == "cl100k_base.tiktoken does not match its published SHA-256; reinstall the plugin."
-    assert "install is damaged" in caplog.text
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("ERROR", f"the plugin's install is damaged: {error}")
+    ]
 
 
 def test_error_bodies_that_are_not_utf8_are_still_read():

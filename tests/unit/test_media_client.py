@@ -153,6 +153,14 @@ def test_a_failed_job_is_final_in_any_http_status_with_atlascloud_reason(status)
     assert "job job-1 failed: audio could not be decoded" in mapped.description
 
 
+def test_a_passing_server_error_about_a_running_job_is_polled_again():
+    busy = httpx.Response(500, json={"code": 500, "msg": "busy", "data": {"status": "processing"}})
+    done = ok({"id": "job-1", "status": "completed", "outputs": ["https://cdn/z.mp3"]})
+    upstream = Upstream({("GET", POLL): [busy, done]})
+    assert media(upstream, Clock()).wait("job-1").outputs == ("https://cdn/z.mp3",)
+    assert upstream.count("GET", POLL) == 2
+
+
 def test_a_failed_job_without_its_own_reason_takes_the_envelopes_words():
     reply = httpx.Response(500, json={"code": 500, "message": "model overloaded", "data": {"status": "failed"}})
     with pytest.raises(PredictionFailed, match="model overloaded"):

@@ -58,3 +58,17 @@ def test_the_fetch_timeout_has_a_floor_instead_of_a_refusal():
 
 def test_a_blank_value_is_no_setting():
     assert read({"ATLASCLOUD_TOTAL_TIMEOUT_S": "  "}) == (Settings(), [])
+
+
+def test_a_bad_value_does_not_stop_the_variables_after_it_being_read():
+    settings, warnings = read({"ATLASCLOUD_TOTAL_TIMEOUT_S": "soon", "ATLASCLOUD_DOCUMENT_READ_TIMEOUT_S": "30"})
+    assert (settings.total_timeout_s, settings.document_read_timeout_s) == (Settings().total_timeout_s, 30.0)
+    assert len(warnings) == 1 and warnings[0].startswith("ATLASCLOUD_TOTAL_TIMEOUT_S=")
+
+
+def test_the_warning_quotes_only_the_first_40_characters_of_a_long_value():
+    value = "0123456789" * 4 + "TAIL"
+    _, warnings = read({"ATLASCLOUD_POLL_INTERVAL_S": value})
+    assert warnings == [
+        f"ATLASCLOUD_POLL_INTERVAL_S={value[:40]!r} is not a number within [0.01, 60]; using the default"
+    ]

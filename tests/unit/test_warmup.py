@@ -23,4 +23,6 @@ def test_a_damaged_tokenizer_file_is_logged_and_the_plugin_still_starts(monkeypa
 
     monkeypatch.setattr(tokens, "encoding", damaged)
     warmup.warm_up()
-    assert "does not match its published SHA-256" in caplog.text
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("runtime.warmup", "ERROR", "cl100k_base.tiktoken does not match its published SHA-256")
+    ]
