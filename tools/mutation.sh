@@ -82,7 +82,8 @@ RESULTS="$OUT/results.jsonl"
 started=$SECONDS
 for module in "${modules[@]}"; do
   tests=()
-  for glob in $(field "$module" 2); do
+  read -ra globs <<<"$(field "$module" 2)" # split on spaces only: a glob like runtime* must not match a folder here
+  for glob in "${globs[@]}"; do
     # From the scratch copy: a test file written in the working tree during a run is not in it.
     for file in "$SCRATCH"/tests/unit/test_$glob.py; do [ -f "$file" ] && tests+=("${file#"$SCRATCH"/}"); done
   done
