@@ -97,3 +97,17 @@ def test_pre_keeps_nested_text_and_every_tab():
 
 def test_lines_are_trimmed_of_spaces_only():
     assert html_text(b"<p>Xylophone X</p><p> Xenon </p>", 1000)[0] == "Xylophone X\nXenon"
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        (b"<body>intro<p>para</p>tail</body>", "intro\npara\ntail"),
+        (b"<h1>T</h1>lead <b>bold</b> words<div>d</div>", "T\nlead bold words\nd"),
+        (b"<p>a</p> <div><p>b</p></div>", "a\nb"),
+        (b"a<p></p>b", "a\nb"),
+        (b"x<br><br>y", "x\n\ny"),
+    ],
+)
+def test_text_right_before_a_block_ends_its_line_as_a_browser_shows_it(html: bytes, text: str) -> None:
+    assert html_text(html, 1000) == (text, False)

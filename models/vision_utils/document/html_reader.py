@@ -33,6 +33,8 @@ _BLOCKS = (
     "tr, ul"
 )
 _LINE, _CELL, _KEPT_SPACE = "\x1e", "\x1f", "\x1d"  # markers that survive whitespace collapsing
+_OPEN = "\x1c"  # a block's start: a line break unless one is there already
+_OPENS = re.compile("(?:\n? ?\x1c)+(?: ?\n)?")
 _WHITESPACE = re.compile(r"[ \t\n\r\f]+")
 _TAG = re.compile(rb"<(/?)([A-Za-z][A-Za-z0-9:-]{0,40})[^<>]*?(/?)>")
 # Elements that never hold others, or that the parser closes by itself: they add no nesting.
@@ -77,10 +79,13 @@ def html_text(raw: bytes, max_chars: int) -> tuple[str, bool]:
     for node in tree.css("td, th"):
         node.insert_after(_CELL)
     for node in tree.css(_BLOCKS):
+        if node.tag != "br":
+            node.insert_before(_OPEN)
         node.insert_after(_LINE)
     body = tree.body
     text = body.text(deep=True, separator="") if body is not None else ""
     text = _WHITESPACE.sub(" ", text).replace(_CELL, "\t").replace(_LINE, "\n")
+    text = _OPENS.sub("\n", text)
     text = "\n".join(line.strip(" ") for line in text.split("\n")).replace(_KEPT_SPACE, " ")
     text = clean_text(f"{title}\n\n{text}" if title else text)
     if len(text) > max_chars:
