@@ -59,6 +59,8 @@ BYPASS = [
     ("fd00::7", "fd00::/8", True),
     ("fe80::1", "fd00::/8", False),
     ("fd00::7", "[fd00::8]", False),
+    ("fd00::7", "[fd00::7]:3128", True),  # a bracketed address with a port, as in a proxy URL
+    ("fd00::7", "[fd00::8]:3128", False),
 ]
 
 

@@ -62,8 +62,10 @@ def bypasses_proxy(host: str, no_proxy: str) -> bool:
 
 
 def _matches_address(host: str, entry: str) -> bool:
+    if entry.startswith("[") and "]" in entry:  # "[fd00::7]" or "[fd00::7]:3128"
+        entry = entry[1 : entry.index("]")]
     try:
-        return ip_address(host) in ip_network(entry.strip("[]"), strict=False)
+        return ip_address(host) in ip_network(entry, strict=False)
     except ValueError:
         return False
 
