@@ -105,7 +105,7 @@ class AnswerBuilder:
         self._lone_close_seen = True
         if self._options.on_lone_close is not None and not self._field_reasoning:
             self._options.on_lone_close()
-        if self._phase != "answer" or self._field_reasoning:
+        if self._phase != "answer":  # (with a reasoning field, the caller drops inline reasoning anyway)
             return reasoning
         # Still watching means no think block was shown: everything shown was this reasoning.
         return "".join(self.shown) + reasoning
@@ -156,7 +156,6 @@ class AnswerBuilder:
         closing = self._inline_reasoning(inline_reasoning) + self._answer(answer)
         if self._phase == "reasoning":
             closing += THINK_CLOSE
-            self._phase = "answer"
         finish = normalise_finish(self.raw_finish)
         calls = [] if finish == "length" else self.tools.calls()  # a cut-off call is never half-emitted
         has_text = any(part.strip() for part in self.shown) or closing.strip()

@@ -72,7 +72,7 @@ def think_options(
 
 def _decimal(value: Any) -> Decimal | None:
     try:
-        return Decimal(str(value)) if value not in (None, "") else None
+        return Decimal(str(value))  # None ("None") and "" are not numbers either
     except InvalidOperation:
         return None
 

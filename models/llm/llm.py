@@ -14,7 +14,7 @@ from typing import Any
 from dify_plugin import LargeLanguageModel
 from dify_plugin.entities.model import ModelFeature
 from dify_plugin.entities.model.llm import LLMResult, LLMResultChunk
-from dify_plugin.entities.model.message import ImagePromptMessageContent, PromptMessage, PromptMessageTool
+from dify_plugin.entities.model.message import PromptMessage, PromptMessageTool
 
 from models.common.catalog import plugin_settings
 from models.common.model import AtlasCloudModel, validation_failure
@@ -31,19 +31,10 @@ from models.vision_utils.image.policy import ImagePolicy
 from models.vision_utils.tokens.image import estimate_image_tokens
 from models.vision_utils.tokens.prompt import count_prompt_tokens
 from models.vision_utils.tokens.text import count_text
-from provider.connection import Connection, connection_from_credentials, open_client
+from provider.connection import connection_from_credentials, open_client
 from provider.deadline import VALIDATION_BUDGET_S, Deadline, with_retries
 from provider.errors.mapping import guard, map_stream_errors
 from provider.validation import probe_request
-
-
-def count_images(messages: Sequence[PromptMessage]) -> int:
-    return sum(
-        isinstance(part, ImagePromptMessageContent)
-        for message in messages
-        if isinstance(message.content, list)
-        for part in message.content
-    )
 
 
 class AtlasCloudLargeLanguageModel(AtlasCloudModel, LargeLanguageModel):
@@ -60,8 +51,7 @@ class AtlasCloudLargeLanguageModel(AtlasCloudModel, LargeLanguageModel):
         stream: bool = True,
         user: str | None = None,
     ) -> LLMResult | Generator[LLMResultChunk, None, None]:
-        connection: Connection | None = None
-        with guard(connection):
+        with guard(None):
             connection = connection_from_credentials(credentials)
         deadline = Deadline.start(what=connection.label)
         with guard(connection):

@@ -38,7 +38,7 @@ def split_reasoning(text: str) -> tuple[str | None, str]:
     return match.group(1).strip() or None, text[match.end() :]
 
 
-def assistant_message(message: AssistantPromptMessage, always_replay: bool = False) -> dict[str, Any]:
+def assistant_message(message: AssistantPromptMessage, always_replay: bool) -> dict[str, Any]:
     reasoning, answer = split_reasoning(text_of(message))
     if isinstance(message.opaque_body, dict) and isinstance(message.opaque_body.get("reasoning_content"), str):
         reasoning = message.opaque_body["reasoning_content"]

@@ -59,10 +59,8 @@ class ListedModel:
 
 def per_million(per_token: Any) -> Decimal | None:
     """A per-token USD price (string or number) as an exact per-1M price: "0.00000026" -> 0.26."""
-    if per_token is None or isinstance(per_token, bool):
-        return None
     try:
-        value = Decimal(str(per_token).strip())
+        value = Decimal(str(per_token).strip())  # None, True and False are not numbers either
     except InvalidOperation:
         return None
     if not value.is_finite() or value < 0:
@@ -82,7 +80,7 @@ def positive_count(value: Any) -> int | None:
 
 def is_ready(entry: dict[str, Any]) -> bool:
     """AtlasCloud omits is_ready on most servable models; only an explicit false means "not ready"."""
-    value = entry.get("is_ready", True)
+    value = entry.get("is_ready")
     return value is not False and str(value).lower() != "false"
 
 
@@ -213,9 +211,8 @@ class ModelListCache:
             if models is None and previous is not None:
                 models = previous.models  # a failed refresh keeps the last good list
             self._entries[endpoint] = _Entry(models, self._clock(), ok)
-            done = self._in_flight.pop(endpoint, None)
-        if done is not None:
-            done.set()
+            done = self._in_flight.pop(endpoint)  # every refresh is started by _start
+        done.set()
         return models
 
     @staticmethod

@@ -25,8 +25,8 @@ def _texts(name: str) -> dict[str, I18nObject]:
     return {"label": I18nObject(**parameter_label(name)), "help": I18nObject(**parameter_help(name))}
 
 
-def _template(name: str, **fields: object) -> ParameterRule:
-    return ParameterRule(name=name, use_template=name, **_texts(name), type=ParameterType.FLOAT, **fields)
+def _template(name: str) -> ParameterRule:
+    return ParameterRule(name=name, use_template=name, **_texts(name), type=ParameterType.FLOAT)
 
 
 def customizable_llm_schema(model: str, credentials: Mapping) -> AIModelEntity:

@@ -88,7 +88,7 @@ def resolve(model: str, credentials: Mapping, listed: ListedModel | None) -> Use
     max_tokens = positive_int(
         credentials, "max_tokens", listed.max_output if listed and listed.max_output else FALLBACK_MAX_TOKENS
     )
-    reasoning_format = str(credentials.get("reasoning_format") or "field")
+    reasoning_format = credentials.get("reasoning_format")  # empty or unknown: "field", below
     return UserModel(
         context_size=context_size,
         max_tokens=max_tokens,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from dify_plugin.errors.model import InvokeBadRequestError
 
-from models.llm.answer import AnswerBuilder
+from models.llm.answer import AnswerBuilder, ThinkOptions
 from models.llm.dialect import Piece
 from provider.errors.mapping import guard
 from provider.errors.tree import ReplyError
@@ -63,3 +63,39 @@ def test_a_content_filter_with_nothing_shown_says_what_to_do():
     with pytest.raises(InvokeBadRequestError) as raised, guard(None):
         build(Piece(finish_reason="content_filter"))
     assert str(raised.value) == "The model's content filter blocked this answer; rephrase the request."
+
+
+def test_a_whole_reply_in_pieces_puts_every_piece_before_a_lone_close_in_the_think_block():
+    builder = AnswerBuilder(ThinkOptions(), whole=True)
+    shown = "".join(builder.feed(Piece(content=text)) for text in ("weighing ", "options</think>The answer."))
+    assert shown + builder.finish()[0] == "<think>\nweighing options\n</think>The answer."
+
+
+def test_an_undeclared_lone_close_is_reported_once_and_the_answer_shown_before_it_is_kept_as_reasoning():
+    closes: list[int] = []
+    builder = AnswerBuilder(ThinkOptions(on_lone_close=lambda: closes.append(1)))
+    for text in ("weigh", "ing ", "options</think>The answer", " is </think> here", "."):
+        builder.feed(Piece(content=text))
+    builder.finish()
+    assert closes == [1]
+    assert builder.reasoning == "weighing options"  # replayed on a tool turn
+
+
+def test_nothing_is_reported_without_a_lone_close_or_without_a_listener():
+    closes: list[int] = []
+    builder = AnswerBuilder(ThinkOptions(on_lone_close=lambda: closes.append(1)))
+    for text in ("plain ", "answer"):
+        builder.feed(Piece(content=text))
+    builder.finish()
+    assert closes == []
+    quiet = AnswerBuilder(ThinkOptions())
+    assert quiet.feed(Piece(content="why</think>so")) == "<think>\nwhy\n</think>so"
+
+
+def test_a_server_with_a_reasoning_field_is_not_told_about_a_lone_close_in_its_content():
+    closes: list[int] = []
+    builder = AnswerBuilder(ThinkOptions(on_lone_close=lambda: closes.append(1)))
+    builder.feed(Piece(reasoning="thinking"))
+    builder.feed(Piece(content="echo</think>answer"))
+    builder.finish()
+    assert closes == []

@@ -108,3 +108,51 @@ def test_the_log_line_shows_each_part_and_its_price():
         "usage deepseek-ai/deepseek-v3.2: prompt 3000 = uncached 952 x 0.26 USD/1M = 0.0002475 + cached 2048 x "
         "0.13 USD/1M = 0.0002662; completion 500 (reasoning 420) x 0.38 USD/1M = 0.0001900; total 0.0007037 USD"
     )
+
+
+def test_a_single_token_is_charged_and_halves_round_up_as_the_sdk_rounds():
+    one = to_llm_usage(bill(1, 1, None, V32), V32, latency=0.0)
+    # by hand: 1 x 0.26 / 1e6 = 0.00000026 -> 0.0000003; 1 x 0.38 / 1e6 = 0.00000038 -> 0.0000004
+    assert (one.prompt_price, one.completion_price) == (Decimal("0.0000003"), Decimal("0.0000004"))
+    cent = Prices(input=Decimal("0.01"), output=Decimal("0.01"))
+    # by hand: 5 x 0.01 / 1e6 = 0.00000005 -> 0.0000001 (half up; half-even would give 0)
+    assert bill(5, 5, None, cent).total_price == Decimal("0.0000002")
+
+
+def test_the_prompt_unit_price_is_the_listed_one_when_nothing_was_cached_and_the_mean_rounded_up_otherwise():
+    fine = Prices(input=Decimal("0.1234567"), output=Decimal("1"), cached_input=Decimal("0"))
+    uncached = to_llm_usage(bill(10, 1, UsageDetails(cached_tokens=0, reasoning_tokens=0), fine), fine, 0.0)
+    assert str(uncached.prompt_unit_price) == "0.1234567"  # as listed, not cut to 6 decimals
+    halves = Prices(input=Decimal("0.000001"), output=Decimal("1"), cached_input=Decimal("0"))
+    half = to_llm_usage(bill(2, 1, UsageDetails(cached_tokens=1, reasoning_tokens=0), halves), halves, 0.0)
+    # by hand: (1 x 0.000001 + 1 x 0) / 2 = 0.0000005 -> 0.000001 (half up)
+    assert half.prompt_unit_price == Decimal("0.000001")
+    all_cached = to_llm_usage(bill(1, 1, UsageDetails(cached_tokens=1, reasoning_tokens=0), V32), V32, 0.0)
+    assert all_cached.prompt_unit_price == Decimal("0.13")
+
+
+def test_without_usage_details_nothing_counts_as_cached_or_reasoning():
+    charged = bill(100, 10, None, V32)
+    assert (charged.cached_tokens, charged.reasoning_tokens, charged.uncached_tokens) == (0, 0, 100)
+
+
+def test_a_model_without_prices_shows_no_price_units_and_its_log_line_shows_no_prices():
+    free = Prices(input=None, output=None)
+    usage = to_llm_usage(bill(3000, 500, UsageDetails(cached_tokens=1000, reasoning_tokens=0), free), free, 0.0)
+    assert (usage.completion_unit_price, usage.completion_price_unit, usage.prompt_price_unit) == (0, 0, 0)
+    line = usage_line("acme/free", bill(3000, 500, UsageDetails(cached_tokens=1000, reasoning_tokens=0), free), free)
+    assert line == (
+        "usage acme/free: prompt 3000 = uncached 2000 x - USD/1M = 0 + cached 1000 x 0 USD/1M = 0; "
+        "completion 500 (reasoning 0) x - USD/1M = 0; total 0 USD"
+    )
+    priced_output = to_llm_usage(bill(1, 1, None, V32), V32, 0.0)
+    assert priced_output.completion_price_unit == Decimal("0.000001")
+
+
+def test_the_log_line_writes_whole_prices_and_a_fully_cached_prompt_plainly():
+    dear = Prices(input=Decimal("100"), output=Decimal("10"), cached_input=Decimal("20"))
+    line = usage_line("acme/dear", bill(10, 1, UsageDetails(cached_tokens=10, reasoning_tokens=0), dear), dear)
+    assert line == (
+        "usage acme/dear: prompt 10 = uncached 0 x 100 USD/1M = 0 + cached 10 x 20 USD/1M = 0.0002000; "
+        "completion 1 (reasoning 0) x 10 USD/1M = 0.0000100; total 0.0002100 USD"
+    )

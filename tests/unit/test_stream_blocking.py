@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dify_plugin.entities.model.llm import LLMResult
+from dify_plugin.entities.model.llm import LLMResult, LLMUsage
 
-from models.llm.dialect import Piece, ToolFragment
+from models.llm.answer import ThinkOptions
+from models.llm.dialect import Piece, ToolFragment, UsageDetails
 from models.llm.stream import MAX_CHUNK_CHARS, completion_to_result
 from tests.unit.fakes import usage_of
 
@@ -76,3 +77,40 @@ def test_a_large_reply_ends_reasoning_at_a_lone_closing_tag_however_far_it_is():
     chunks = list(result(Piece(content=thought), Piece(content="</think>"), Piece(content=answer)))
     text = "".join(c.delta.message.content for c in chunks)
     assert text == f"<think>\n{thought}\n</think>{answer}"
+
+
+def test_a_whole_reply_in_pieces_splits_at_a_lone_close_in_a_later_piece_and_reports_it_once():
+    closes: list[int] = []
+    options = ThinkOptions(on_lone_close=lambda: closes.append(1))
+    pieces = [Piece(content="weighing "), Piece(content="options</think>The answer.")]
+    answer = completion_to_result("m", pieces, usage_of, lambda text: (5, 6), options)
+    assert answer.message.content == "<think>\nweighing options\n</think>The answer."
+    assert closes == [1]
+
+
+def test_a_large_whole_reply_from_a_template_model_is_reasoning_in_every_chunk_and_reported_once():
+    closes: list[int] = []
+    opened = ThinkOptions(opened=True, on_lone_close=lambda: closes.append(1))
+    cut_short = "x" * (MAX_CHUNK_CHARS + 10)  # the reply ended inside its reasoning
+    chunks = list(completion_to_result("m", [Piece(content=cut_short)], usage_of, lambda text: (5, 6), opened))
+    text = "".join(str(chunk.delta.message.content) for chunk in chunks)
+    assert text == f"<think>\n{cut_short}\n</think>"
+    closes.clear()
+    undeclared = ThinkOptions(on_lone_close=lambda: closes.append(1))
+    closed = "y" * MAX_CHUNK_CHARS + "</think>done"
+    chunks = list(completion_to_result("m", [Piece(content=closed)], usage_of, lambda text: (5, 6), undeclared))
+    assert "".join(str(chunk.delta.message.content) for chunk in chunks).endswith("</think>done")
+    assert closes == [1]  # the chunks read the reply again without reporting it twice
+
+
+def test_the_servers_cached_and_reasoning_parts_reach_the_pricing_and_an_estimate_has_none():
+    priced: list[tuple[int, int, UsageDetails | None]] = []
+
+    def make_usage(prompt: int, completion: int, details: UsageDetails | None) -> LLMUsage:
+        priced.append((prompt, completion, details))
+        return usage_of(prompt, completion)
+
+    details = UsageDetails(cached_tokens=64, reasoning_tokens=8)
+    completion_to_result("m", [Piece(content="x", usage=(100, 2), usage_details=details)], make_usage, lambda t: (5, 6))
+    completion_to_result("m", [Piece(content="x")], make_usage, lambda text: (5, 6))
+    assert priced == [(100, 2, details), (5, 6, None)]

@@ -56,3 +56,28 @@ def test_the_first_closing_tag_ends_the_block_and_later_ones_are_answer_text():
 def test_a_reply_that_is_only_the_start_of_a_tag_is_the_answer():
     assert split_stream("<") == ("", "<")
     assert split_stream("  <thi") == ("", "  <thi")
+
+
+def test_a_whole_answer_that_mentions_think_ends_exactly_as_sent():
+    assert split_stream("Use the <think> tag here.", whole=True) == ("", "Use the <think> tag here.")
+
+
+def test_a_single_character_of_reasoning_before_a_lone_close_is_reasoning():
+    assert split_stream("a</think>b") == ("a", "b")
+    assert split_stream("a</think>b", whole=True) == ("a", "b")
+
+
+def test_once_an_answer_has_shown_a_think_tag_a_later_closing_tag_is_its_text():
+    assert split_stream("Use <think>", " and </think> tags") == ("", "Use <think> and </think> tags")
+
+
+def test_a_think_tag_cut_across_pieces_of_the_answer_is_still_seen():
+    # "A <think" + ">x</think> y": the answer wrote a whole <think>...</think>; nothing in it is reasoning
+    assert split_stream("A <think", ">x</think> y") == ("", "A <think>x</think> y")
+    assert split_stream("Answer: <think", ">x</think> y") == ("", "Answer: <think>x</think> y")
+
+
+def test_a_declared_template_reply_that_ends_before_any_text_is_reasoning():
+    splitter = InlineThinkSplitter(opened=True)
+    assert splitter.feed("<thi") == ("", "")
+    assert splitter.close() == ("<thi", "")

@@ -124,3 +124,26 @@ def test_an_error_event_in_a_whole_sse_reply_is_raised():
     with pytest.raises(UpstreamError) as raised:
         pieces_of_whole_body(event("x") + b'event: error\ndata: {"message": "quota", "code": "insufficient_quota"}\n\n')
     assert raised.value.status == 402
+
+
+@pytest.mark.parametrize(
+    ("payload", "why"),
+    [
+        ({"choices": [{"finish_reason": "stop"}]}, "finish_reason 'stop'"),
+        ({"choices": {"finish_reason": "length"}}, "finish_reason 'length'"),  # a single choice, not in a list
+        ({"choices": [{}]}, "no finish_reason"),
+    ],
+)
+def test_a_whole_completion_without_a_message_is_refused_saying_how_it_ended(payload, why):
+    with pytest.raises(ReplyError) as refused:
+        pieces_of_whole_body(json.dumps(payload).encode())
+    assert str(refused.value) == f"its reply could not be read: the completion has no message ({why})"
+
+
+def test_whole_completions_without_a_message_object_are_still_read_when_they_carry_something():
+    (legacy,) = pieces_of_whole_body(b'{"choices": [{"text": "hi", "finish_reason": "stop"}]}')
+    assert (legacy.content, legacy.finish_reason) == ("hi", "stop")
+    (usage_only,) = pieces_of_whole_body(b'{"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 0}}')
+    assert usage_only.usage == (3, 0)
+    with pytest.raises(UpstreamError, match="overloaded"):
+        pieces_of_whole_body(b'{"error": {"message": "overloaded"}, "choices": [{"finish_reason": "stop"}]}')
