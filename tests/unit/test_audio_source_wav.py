@@ -21,6 +21,18 @@ from testkit.simulator.media_audio import wav_file
 DATA = random.Random(7).randbytes(3 * BLOCK + 1234)
 
 
+class Counting(io.BytesIO):
+    """A file that records the size of every read."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.sizes: list[int] = []
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.sizes.append(size if size is not None else -1)
+        return super().read(size)
+
+
 def in_a_file(data: bytes) -> Source:
     return Source(io.BytesIO(data))
 
@@ -43,21 +55,22 @@ def test_a_file_gives_the_same_bytes_as_memory_wherever_it_is_read():
 
 
 def test_a_read_of_a_file_costs_at_most_one_block_of_memory_unless_more_is_asked():
-    class Counting(io.BytesIO):
-        sizes: list[int]
-
-        def read(self, size: int | None = -1) -> bytes:
-            self.sizes.append(size if size is not None else -1)
-            return super().read(size)
-
     file = Counting(DATA)
-    file.sizes = []
     source = Source(file)
     source.read(10, 4)
     source.read(20, 4)  # from the block already held
     source.read(BLOCK + 100, 8)
     source.read(5, 2 * BLOCK)
     assert file.sizes == [BLOCK, BLOCK, 2 * BLOCK]
+
+
+def test_reads_at_the_first_and_up_to_the_last_byte_of_the_held_block_do_not_read_again():
+    file = Counting(DATA)
+    source = Source(file)
+    assert source.read(0, 4) == DATA[:4]
+    assert source.read(0, 4) == DATA[:4]
+    assert source.read(BLOCK - 4, 4) == DATA[BLOCK - 4 : BLOCK]
+    assert file.sizes == [BLOCK]
 
 
 @pytest.mark.parametrize("make", [Source, in_a_file], ids=["memory", "file"])
