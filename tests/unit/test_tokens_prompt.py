@@ -49,6 +49,12 @@ def test_images_count_by_the_counter_never_as_base64_text():
     assert count([message], image_tokens=tokens) == REPLY_PRIMER + PER_MESSAGE + HELLO_WORLD + 130
 
 
+def test_text_parts_of_one_message_count_as_their_lines():
+    parts = [TextPromptMessageContent(data="hello world"), TextPromptMessageContent(data="hello world")]
+    newline = 1  # "hello world\nhello world": the two texts and the line break between them
+    assert count([UserPromptMessage(content=parts)]) == REPLY_PRIMER + PER_MESSAGE + 2 * HELLO_WORLD + newline
+
+
 def test_tool_call_names_and_arguments_of_assistant_turns_count():
     turn = AssistantPromptMessage(
         content="",
