@@ -156,3 +156,25 @@ def test_the_log_line_writes_whole_prices_and_a_fully_cached_prompt_plainly():
         "usage acme/dear: prompt 10 = uncached 0 x 100 USD/1M = 0 + cached 10 x 20 USD/1M = 0.0002000; "
         "completion 1 (reasoning 0) x 10 USD/1M = 0.0000100; total 0.0002100 USD"
     )
+
+
+def test_a_usage_of_cache_hits_and_misses_alone_counts_both_as_the_prompt():
+    piece = piece_of(
+        {"usage": {"prompt_cache_hit_tokens": 1984, "prompt_cache_miss_tokens": 22, "completion_tokens": 20}}
+    )
+    assert piece.usage == (2006, 20)
+    assert piece.usage_details == UsageDetails(cached_tokens=1984, reasoning_tokens=0)
+    only_hits = piece_of({"usage": {"prompt_cache_hit_tokens": 1984, "completion_tokens": 20}})
+    assert only_hits.usage == (0, 20), "a prompt is not guessed from half of the pair"
+
+
+def test_a_responses_style_usage_reads_its_input_and_output_details():
+    usage = {
+        "input_tokens": 100,
+        "output_tokens": 50,
+        "input_tokens_details": {"cached_tokens": 40},
+        "output_tokens_details": {"reasoning_tokens": 30},
+    }
+    piece = piece_of({"usage": usage})
+    assert piece.usage == (100, 50)
+    assert piece.usage_details == UsageDetails(cached_tokens=40, reasoning_tokens=30)
