@@ -15,14 +15,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from typing import Any
 
-try:
-    from gevent import get_hub, monkey
-except ImportError:  # pragma: no cover - gevent always comes with dify_plugin
-    get_hub = monkey = None
+from gevent import get_hub, monkey  # always installed: dify_plugin runs on it
 
 
 def run_blocking[T](work: Callable[..., T], *args: Any) -> T:
-    if monkey is None or not monkey.is_module_patched("threading"):
+    if not monkey.is_module_patched("threading"):
         return work(*args)
     return get_hub().threadpool.apply(work, args)
 
@@ -54,4 +51,4 @@ def fan_out_in_order[T, R](work: Callable[[T], R], items: Sequence[T], max_worke
                 pending.append(pool.submit(work, item))
             yield result
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=False)  # never more calls than workers: nothing waits in its queue
