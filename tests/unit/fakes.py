@@ -1,15 +1,20 @@
 """Stand-ins shared by the unit tests: a zero-priced LLMUsage, a fake monotonic clock, and the
-plugin's HTTP client on an in-memory transport (no socket, no network)."""
+plugin's HTTP client on an in-memory transport (no socket, no network), also as a model's upstream."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from decimal import Decimal
 
 import httpx
+import pytest
 from dify_plugin.entities.model.llm import LLMUsage
 
+from models.llm import user_model as user_model_module
+from models.llm.model_list import ListedModel, ModelListCache
 from provider.client import Client
+from provider.connection import Connection, request_headers
 from provider.errors.tree import StatusError
 
 BASE_URL = "https://api.atlascloud.ai/v1"
@@ -68,3 +73,37 @@ def status_error(status: int, json: object = None, content: bytes = b"", headers
     except StatusError as error:
         return error
     raise AssertionError(f"HTTP {status} raised no StatusError")
+
+
+class InMemoryUpstream:
+    """What `open_client` hands a model: the real client for the form's connection, its requests
+    answered in memory by `handler` when one is set, else by `default`."""
+
+    def __init__(self) -> None:
+        self.handler: Callable[[httpx.Request], httpx.Response] | None = None
+        self.requests: list[httpx.Request] = []
+        self.connections: list[Connection] = []
+
+    def open(self, connection: Connection) -> Client:
+        self.connections.append(connection)
+        return Client(connection.base_url, request_headers(connection), transport=httpx.MockTransport(self.answer))
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return (self.handler or self.default)(request)
+
+    def default(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500)
+
+    def bodies(self) -> list[dict]:
+        return [json.loads(request.content) for request in self.requests]
+
+
+def stub_model_list(
+    monkeypatch: pytest.MonkeyPatch, models: dict[str, ListedModel] | None = None
+) -> dict[str, ListedModel]:
+    """AtlasCloud's model list as user_model.py sees it (no network); tests add entries to the dict returned."""
+    listed = {} if models is None else models
+    cache = ModelListCache(fetch=lambda connection: listed)
+    monkeypatch.setattr(user_model_module, "model_list_cache", lambda: cache)
+    return listed

@@ -16,11 +16,11 @@ import yaml
 from dify_plugin.entities.model import AIModelEntity, FetchFrom, ModelType, PriceConfig
 
 import models.llm.facts as facts
-import models.llm.user_model as user_model_module
 from models.llm.cost import Prices
 from models.llm.dialect import UsageDetails
 from models.llm.facts import model_prices, priced_usage, reasoning_format, think_options
-from models.llm.model_list import ListedModel, ModelListCache
+from models.llm.model_list import ListedModel
+from tests.unit.fakes import stub_model_list
 
 LLM_DIR = Path(__file__).resolve().parents[2] / "models" / "llm"
 PREDEFINED = "deepseek-ai/deepseek-v3.2"  # reasoning_format field, cached price 0.13
@@ -48,10 +48,7 @@ def user_schema(pricing: PriceConfig | None = None) -> AIModelEntity:
 @pytest.fixture(autouse=True)
 def listed(monkeypatch: pytest.MonkeyPatch) -> dict[str, ListedModel]:
     """AtlasCloud's model list as user_model.py sees it (no network)."""
-    models: dict[str, ListedModel] = {}
-    cache = ModelListCache(fetch=lambda connection: models)
-    monkeypatch.setattr(user_model_module, "model_list_cache", lambda: cache)
-    return models
+    return stub_model_list(monkeypatch)
 
 
 @pytest.fixture

@@ -39,13 +39,13 @@ from dify_plugin.errors.model import (
 )
 
 import models.llm.llm as llm_module
-import models.llm.user_model as user_model_module
 import provider.deadline as deadline_module
 from models.llm.llm import AtlasCloudLargeLanguageModel
-from models.llm.model_list import ListedModel, ModelListCache
+from models.llm.model_list import ListedModel
 from provider.connection import Connection
 from provider.deadline import VALIDATION_BUDGET_S
 from testkit.images import png_bytes_b64
+from tests.unit import fakes
 from tests.unit.fakes import client_answering
 
 LLM_DIR = Path(__file__).resolve().parents[2] / "models" / "llm"
@@ -102,10 +102,7 @@ class Upstream:
 
 def stub_model_list(monkeypatch: pytest.MonkeyPatch) -> dict[str, ListedModel]:
     """AtlasCloud's model list as user_model.py sees it (no network); tests add entries."""
-    models: dict[str, ListedModel] = {USER: ListedModel(id=USER)}
-    cache = ModelListCache(fetch=lambda connection: models)
-    monkeypatch.setattr(user_model_module, "model_list_cache", lambda: cache)
-    return models
+    return fakes.stub_model_list(monkeypatch, {USER: ListedModel(id=USER)})
 
 
 def stub_upstream(monkeypatch: pytest.MonkeyPatch, *replies: httpx.Response) -> Upstream:

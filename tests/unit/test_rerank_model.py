@@ -26,10 +26,8 @@ from dify_plugin.errors.model import (
 from models.rerank import rerank as rerank_module
 from models.rerank.rerank import AtlasCloudRerankModel
 from provider import deadline as deadline_module
-from provider.client import Client
-from provider.connection import Connection, request_headers
 from testkit.images import png_bytes_b64
-from tests.unit.fakes import Clock
+from tests.unit.fakes import Clock, InMemoryUpstream
 from tests.unit.test_rerank_ranker import FakeRanker, number_in, user_text
 
 KEY = "sk-rerank-secret-0123"
@@ -39,25 +37,8 @@ LLM = GATEWAY | {"rerank_protocol": "llm", "input_price": "2", "output_price": "
 RERANK_DIR = Path(rerank_module.__file__).parent
 
 
-class Upstream:
-    """What open_client hands the model: the real client for the form's connection, its requests
-    answered in memory by `handler`."""
-
-    def __init__(self) -> None:
-        self.handler: Callable[[httpx.Request], httpx.Response] = lambda request: httpx.Response(500)
-        self.requests: list[httpx.Request] = []
-        self.connections: list[Connection] = []
-
-    def open(self, connection: Connection) -> Client:
-        self.connections.append(connection)
-        return Client(connection.base_url, request_headers(connection), transport=httpx.MockTransport(self.answer))
-
-    def answer(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.handler(request)
-
-    def bodies(self) -> list[dict]:
-        return [json.loads(request.content) for request in self.requests]
+class Upstream(InMemoryUpstream):
+    """Answers 500 unless a test sets `handler`."""
 
 
 @pytest.fixture

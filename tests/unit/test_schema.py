@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from dify_plugin.entities.model import AIModelEntity, FetchFrom, ModelFeature, ModelPropertyKey, ModelType
 
-import models.llm.user_model as user_model_module
 from models.common.labels import parameter_help, parameter_label
-from models.llm.model_list import ListedModel, ModelListCache
+from models.llm.model_list import ListedModel
 from models.llm.schema import customizable_llm_schema
+from tests.unit.fakes import stub_model_list
 
 MODEL = "acme/chat-v1"
 PLAIN = {
@@ -27,10 +27,7 @@ TOOL_FEATURES = {ModelFeature.TOOL_CALL, ModelFeature.MULTI_TOOL_CALL, ModelFeat
 
 @pytest.fixture(autouse=True)
 def listed(monkeypatch: pytest.MonkeyPatch) -> dict[str, ListedModel]:
-    models: dict[str, ListedModel] = {}
-    cache = ModelListCache(fetch=lambda connection: models)
-    monkeypatch.setattr(user_model_module, "model_list_cache", lambda: cache)
-    return models
+    return stub_model_list(monkeypatch)
 
 
 def rules_of(schema: AIModelEntity) -> dict[str, object]:

@@ -25,10 +25,8 @@ from models.text_embedding import text_embedding as embedding_module
 from models.text_embedding.text_embedding import AtlasCloudTextEmbeddingModel
 from models.vision_utils.tokens.text import count_text
 from provider import deadline as deadline_module
-from provider.client import Client
-from provider.connection import Connection, request_headers
 from provider.deadline import VALIDATION_BUDGET_S
-from tests.unit.fakes import Clock
+from tests.unit.fakes import Clock, InMemoryUpstream
 
 KEY = "sk-embed-secret-0123"
 GATEWAY = {"api_key": KEY, "endpoint_url": "https://gw.example.com/v1"}
@@ -43,24 +41,14 @@ def vector_for(text: str) -> list[float]:
     return [float(len(text)), float(ord(text[0]) if text else 0), 0.1]
 
 
-class Upstream:
-    """What open_client hands the model: the real client for the form's connection, answering
-    /embeddings in memory (float32 base64 rows, `tokens(input)` as usage) unless `handler` is set."""
+class Upstream(InMemoryUpstream):
+    """Answers /embeddings (float32 base64 rows, `tokens(input)` as usage) unless a test sets `handler`."""
 
     def __init__(self) -> None:
-        self.handler: Callable[[httpx.Request], httpx.Response] | None = None
-        self.requests: list[httpx.Request] = []
-        self.connections: list[Connection] = []
+        super().__init__()
         self.tokens: Callable[[list[str]], int] = lambda texts: 5 * len(texts)
 
-    def open(self, connection: Connection) -> Client:
-        self.connections.append(connection)
-        return Client(connection.base_url, request_headers(connection), transport=httpx.MockTransport(self.answer))
-
-    def answer(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if self.handler is not None:
-            return self.handler(request)
+    def default(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         size = body.get("dimensions")
         rows = []
@@ -69,9 +57,6 @@ class Upstream:
             rows.append({"object": "embedding", "index": index, "embedding": float32(vector)})
         usage = {"prompt_tokens": self.tokens(body["input"]), "total_tokens": self.tokens(body["input"])}
         return httpx.Response(200, json={"object": "list", "data": rows, "usage": usage})
-
-    def bodies(self) -> list[dict]:
-        return [json.loads(request.content) for request in self.requests]
 
 
 @pytest.fixture
