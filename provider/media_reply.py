@@ -84,11 +84,16 @@ def job_id_of(reply: Any) -> str:
     return str(job_id).strip()
 
 
+def status_of(payload: Mapping[str, Any]) -> str:
+    """A job's status as compared with SUCCEEDED and FAILED ("" when it has none)."""
+    return str(payload.get("status") or "").strip().lower()
+
+
 def prediction_of(reply: Any, job_id: str) -> Prediction:
     """A poll reply as a Prediction. A job in a final state is read even when the envelope's
     `code` says error (a failed job); otherwise a non-success `code` is the envelope's error."""
     payload = payload_of(reply)
-    status = str(payload.get("status") or "").strip().lower()
+    status = status_of(payload)
     if status not in SUCCEEDED | FAILED:
         refusal = refusal_in(reply)
         if refusal is not None:
@@ -108,8 +113,7 @@ def terminal_in_error_body(body: Any, job_id: str) -> Prediction | None:
     never retried. None when the body does not describe a finished job."""
     if not isinstance(body, Mapping) or not isinstance(body.get("data"), Mapping):
         return None
-    status = str(body["data"].get("status") or "").strip().lower()
-    if status not in SUCCEEDED | FAILED:
+    if status_of(body["data"]) not in SUCCEEDED | FAILED:
         return None  # a passing server error about a running job: the poll is tried again
     return prediction_of(body, job_id)
 
