@@ -142,12 +142,17 @@ def guard(connection: Connection | None) -> Iterator[None]:
         raise to_invoke_error(error, connection) from None
 
 
+def refused_form(error: UserInputError) -> CredentialsValidateFailedError:
+    """Credentials refused for the user's own mistake, in its words (redacted)."""
+    return CredentialsValidateFailedError(redact(str(error)))
+
+
 def validation_failed(
     error: BaseException, connection: Connection | None, prefix: str
 ) -> CredentialsValidateFailedError:
     """Why credentials failed: the user's own mistake in its words, else the mapped upstream error."""
     if isinstance(error, UserInputError):
-        return CredentialsValidateFailedError(redact(str(error)))
+        return refused_form(error)
     mapped = to_invoke_error(error, connection)
     return CredentialsValidateFailedError(f"{prefix}: {mapped.description}")
 
