@@ -65,7 +65,7 @@ def per_million(per_token: Any) -> Decimal | None:
         return None
     if not value.is_finite() or value < 0:
         return None
-    return value * PER_MILLION
+    return (value * PER_MILLION).normalize()  # "0.26", not "0.26000000", in what Dify shows
 
 
 def positive_count(value: Any) -> int | None:

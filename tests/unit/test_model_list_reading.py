@@ -42,6 +42,7 @@ THINKER = ListedModel(id="acme/thinker", context_size=1000)
 
 def test_prices_per_token_become_exact_prices_per_million():
     assert per_million("0.00000026") == Decimal("0.26")
+    assert str(per_million("0.00000026")) == "0.26", "the price Dify shows has no trailing zeros"
     assert per_million(" 0.000001 ") == Decimal(1)
     assert per_million(0) == 0  # free is a price
     for unusable in (None, True, "n/a", "NaN", "Infinity", "-0.1"):
